@@ -1,0 +1,58 @@
+# Know-your-rights bot. `make run` and `make test` work on a fresh machine:
+# they set up both virtual envs, train the NLU model when needed, and start
+# what they need. See README.md.
+
+SHELL := /bin/bash
+APP_VENV := .venv
+RASA_VENV := .venv-rasa
+PY := $(APP_VENV)/bin/python
+export RASA_TELEMETRY_ENABLED := false
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup app-env rasa-env system-deps train run chat test check-content translations bench-nlu clean
+
+help:
+	@echo "make run            set up, train if needed, start Rasa + webhook (web chat on http://127.0.0.1:$${PORT:-5000}/)"
+	@echo "make test           set up, train if needed, run the whole test suite"
+	@echo "make chat           chat with the bot in this terminal (starts Rasa)"
+	@echo "make train          train the NLU model from intents/ (skipped when unchanged)"
+	@echo "make check-content  check answers, translations and SMS segment budgets"
+	@echo "make translations   extract English texts and update the .po catalogs (Babel)"
+	@echo "make bench-nlu      intent accuracy on the held-out test set (benchmarks/)"
+
+setup: app-env rasa-env
+
+app-env:
+	@bash scripts/setup-venv.sh $(APP_VENV) "$$(bash scripts/find-app-python.sh)" requirements-dev.txt
+
+rasa-env:
+	@bash scripts/setup-venv.sh $(RASA_VENV) "$$(bash scripts/find-python310.sh)" requirements-rasa.txt
+
+system-deps:
+	@bash scripts/setup-system.sh
+
+train: rasa-env
+	@bash scripts/train.sh
+
+run: setup train
+	@$(PY) -m bot.stack run
+
+chat: setup train
+	@$(PY) -m bot.stack chat
+
+check-content: app-env
+	@$(PY) -m bot.checks
+
+translations: app-env
+	@$(APP_VENV)/bin/pybabel extract -F babel.cfg --no-location --omit-header -o locales/messages.pot . >/dev/null
+	@$(APP_VENV)/bin/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching=false --ignore-obsolete >/dev/null
+	@echo "==> catalogs updated under locales/; translate new or fuzzy entries, then run make check-content"
+
+test: setup system-deps train check-content
+	@$(APP_VENV)/bin/pytest -q
+
+bench-nlu: setup train
+	@$(PY) benchmarks/nlu_accuracy.py
+
+clean:
+	rm -rf models results .pytest_cache

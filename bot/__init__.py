@@ -1,0 +1,44 @@
+"""Know-your-rights bot: Flask app factory.
+
+``create_app()`` reads the environment once (``bot.config``), builds the
+services (store, Rasa client, content, engine) and registers one blueprint
+per surface: Twilio SMS/WhatsApp, the web chat, and the health check.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Mapping
+
+from flask import Flask
+
+from bot.config import load_settings
+
+#: Largest request we read. A Twilio webhook is a few kB; a chat message 1,600 chars.
+MAX_REQUEST_BYTES = 64 * 1024
+
+
+def create_app(environ: Mapping[str, str] | None = None) -> Flask:
+    """Build the app from ``environ`` (default: the process environment)."""
+    settings = load_settings(os.environ if environ is None else environ)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
+
+    from bot import services
+
+    services.init_app(app, settings)
+
+    from bot.health import bp as health_bp
+    from bot.sms import bp as sms_bp
+    from bot.webchat import bp as webchat_bp
+
+    app.register_blueprint(sms_bp)
+    app.register_blueprint(webchat_bp)
+    app.register_blueprint(health_bp)
+
+    from bot.cli import register_commands
+
+    register_commands(app)
+    return app

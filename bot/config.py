@@ -1,0 +1,116 @@
+"""All configuration, read from the environment in one place.
+
+Nothing else in the package reads ``os.environ``: the app factory calls
+``load_settings()`` once and stores the result on the Flask app, so tests can
+build an app from a plain dict and two apps can run side by side.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: Longest time we wait for Rasa. Twilio waits 15 s for the whole reply; the
+#: person should get an answer in about a second even when Rasa is stalled.
+MAX_RASA_TIMEOUT = 2.0
+
+
+class ConfigError(ValueError):
+    """A configuration value is present but unusable."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Typed settings. Field names match the environment variables (lower case)."""
+
+    secret_key: str
+    id_hash_key: str
+    twilio_auth_token: str | None
+    public_url: str | None
+    redis_url: str | None
+    rasa_url: str
+    rasa_timeout: float
+    state_ttl_seconds: int
+    dedupe_ttl_seconds: int
+    nlu_confidence_threshold: float
+    default_region: str
+    default_language: str
+    responses_dir: Path
+    locales_dir: Path
+    log_level: str
+    #: True when ID_HASH_KEY/SECRET_KEY were generated for this process only.
+    ephemeral_keys: bool = False
+
+
+def _float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _optional(environ: Mapping[str, str], name: str) -> str | None:
+    value = (environ.get(name) or "").strip()
+    return value or None
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Build ``Settings`` from an environment mapping (``os.environ`` or a test dict)."""
+    rasa_port = _int(environ, "RASA_PORT", 5005)
+    rasa_timeout = _float(environ, "RASA_TIMEOUT", 1.5)
+    if not 0 < rasa_timeout <= MAX_RASA_TIMEOUT:
+        raise ConfigError(f"RASA_TIMEOUT must be between 0 and {MAX_RASA_TIMEOUT} seconds")
+    threshold = _float(environ, "NLU_CONFIDENCE_THRESHOLD", 0.5)
+    if not 0 <= threshold <= 1:
+        raise ConfigError("NLU_CONFIDENCE_THRESHOLD must be between 0 and 1")
+    ttl_days = _float(environ, "STATE_TTL_DAYS", 30)
+    if ttl_days <= 0:
+        raise ConfigError("STATE_TTL_DAYS must be positive: every stored key needs a TTL")
+
+    secret_key = _optional(environ, "SECRET_KEY")
+    id_hash_key = _optional(environ, "ID_HASH_KEY")
+    ephemeral = secret_key is None or id_hash_key is None
+    public_url = _optional(environ, "PUBLIC_URL")
+    default_language = (environ.get("DEFAULT_LANGUAGE") or "en").strip().lower()
+    from bot.languages import SUPPORTED_LANGUAGES
+
+    if default_language not in SUPPORTED_LANGUAGES:
+        raise ConfigError(
+            f"DEFAULT_LANGUAGE must be one of {', '.join(SUPPORTED_LANGUAGES)}, got {default_language!r}"
+        )
+
+    return Settings(
+        secret_key=secret_key or secrets.token_hex(32),
+        id_hash_key=id_hash_key or secrets.token_hex(32),
+        twilio_auth_token=_optional(environ, "TWILIO_AUTH_TOKEN"),
+        public_url=public_url.rstrip("/") if public_url else None,
+        redis_url=_optional(environ, "REDIS_URL"),
+        rasa_url=(_optional(environ, "RASA_URL") or f"http://127.0.0.1:{rasa_port}").rstrip("/"),
+        rasa_timeout=rasa_timeout,
+        state_ttl_seconds=int(ttl_days * 86400),
+        dedupe_ttl_seconds=_int(environ, "DEDUPE_TTL_SECONDS", 86400),
+        nlu_confidence_threshold=threshold,
+        default_region=(environ.get("DEFAULT_REGION") or "US").strip().upper(),
+        default_language=default_language,
+        responses_dir=Path(environ.get("RESPONSES_DIR") or PROJECT_ROOT / "responses"),
+        locales_dir=Path(environ.get("LOCALES_DIR") or PROJECT_ROOT / "locales"),
+        log_level=(environ.get("LOG_LEVEL") or "INFO").upper(),
+        ephemeral_keys=ephemeral,
+    )

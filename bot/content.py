@@ -1,0 +1,189 @@
+"""Answer content: English source texts in ``responses/``, translations in ``locales/``.
+
+``responses/topics/<intent>.yml`` holds each topic's English first reply,
+MORE text, menu label, sources and review date; ``responses/system.yml``
+holds menus and system messages; ``responses/resources.yml`` the phone
+numbers and links inserted through ``{placeholders}``; ``responses/menu.yml``
+the order of the numbered menu.
+
+Translations are standard gettext catalogs
+(``locales/<lang>/LC_MESSAGES/messages.po``), one entry per text with the
+text's key as ``msgctxt`` (``detainer.first``) and the English text as
+``msgid``. Because the lookup uses the English text, an entry whose English
+source changed no longer matches (``pybabel update`` marks it fuzzy) and the
+English text is shown until a translator confirms it; ``make check-content``
+fails on that state, so it never ships unnoticed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from pathlib import Path
+from typing import Iterator
+
+import yaml
+from babel.messages.pofile import read_po
+
+TOPIC_FIELDS = ("menu_label", "first", "more")
+#: System messages the engine uses; ``make check-content`` requires each one.
+SYSTEM_KEYS = (
+    "welcome",
+    "menu_intro",
+    "menu_footer",
+    "greet",
+    "goodbye",
+    "thanks",
+    "affirm",
+    "deny",
+    "not_understood",
+    "more_footer",
+    "no_more",
+    "empty_message",
+    "handoff_unavailable",
+    "subscribe_unavailable",
+    "delete_done",
+    "language_changed",
+    "language_menu",
+    "location_thanks",
+    "stop_done",
+    "help_keyword",
+)
+CATALOG_DOMAIN = "messages"
+
+
+class ContentError(ValueError):
+    """A content file is missing or malformed (the message names the file)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Topic:
+    intent: str
+    menu_label: str
+    first: str
+    more: str
+    sources: tuple[str, ...]
+    reviewed: datetime.date | None
+    path: Path
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceText:
+    """One translatable English text and where it lives."""
+
+    key: str  # also the gettext msgctxt, e.g. "detainer.first"
+    text: str
+    path: Path
+    line: int
+
+
+def _load_yaml(path: Path) -> dict:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ContentError(f"{path}: cannot read YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ContentError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def normalize_block(text: object) -> str:
+    """Trim each line; keep deliberate line breaks (YAML ``>-`` keeps them for blank lines)."""
+    return "\n".join(line.strip() for line in str(text or "").strip().splitlines())
+
+
+def load_topic(path: Path) -> Topic:
+    data = _load_yaml(path)
+    missing = [field for field in ("intent", *TOPIC_FIELDS) if not data.get(field)]
+    if missing:
+        raise ContentError(f"{path}: missing {', '.join(missing)}")
+    reviewed = data.get("reviewed")
+    if isinstance(reviewed, str):
+        try:
+            reviewed = datetime.date.fromisoformat(reviewed)
+        except ValueError as exc:
+            raise ContentError(f"{path}: reviewed must be a date like 2026-11-28") from exc
+    return Topic(
+        intent=str(data["intent"]),
+        menu_label=normalize_block(data["menu_label"]),
+        first=normalize_block(data["first"]),
+        more=normalize_block(data["more"]),
+        sources=tuple(str(s) for s in data.get("sources") or ()),
+        reviewed=reviewed if isinstance(reviewed, datetime.date) else None,
+        path=path,
+    )
+
+
+def load_catalog(locales_dir: Path, lang: str) -> dict[tuple[str, str], str]:
+    """``{(key, english): translation}`` for confirmed (non-fuzzy) entries of one locale."""
+    path = locales_dir / lang / "LC_MESSAGES" / f"{CATALOG_DOMAIN}.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    return {
+        (message.context or "", message.id): message.string
+        for message in catalog
+        if message.id and message.string and not message.fuzzy and isinstance(message.id, str)
+    }
+
+
+class ContentBase:
+    """Everything the bot can say, in every language, loaded once at start-up."""
+
+    def __init__(self, responses_dir: Path, locales_dir: Path, languages: tuple[str, ...]):
+        self.responses_dir = responses_dir
+        self.languages = languages
+        self.topics: dict[str, Topic] = {}
+        for path in sorted((responses_dir / "topics").glob("*.yml")):
+            topic = load_topic(path)
+            self.topics[topic.intent] = topic
+        system = _load_yaml(responses_dir / "system.yml").get("messages") or {}
+        self.system: dict[str, str] = {str(k): normalize_block(v) for k, v in system.items()}
+        resources = _load_yaml(responses_dir / "resources.yml").get("placeholders") or {}
+        self.placeholders: dict[str, str] = {
+            str(name): str(entry.get("text", "")) for name, entry in resources.items()
+        }
+        self.menu: tuple[str, ...] = tuple(_load_yaml(responses_dir / "menu.yml").get("items") or ())
+        unknown = [intent for intent in self.menu if intent not in self.topics]
+        if unknown:
+            raise ContentError(f"{responses_dir / 'menu.yml'}: no topic for {', '.join(unknown)}")
+        self.catalogs = {lang: load_catalog(locales_dir, lang) for lang in languages if lang != "en"}
+
+    # -- lookups ---------------------------------------------------------
+
+    def source_texts(self) -> Iterator[SourceText]:
+        """Every English text with its key, for extraction and checks."""
+        for topic in self.topics.values():
+            for field in TOPIC_FIELDS:
+                yield SourceText(f"{topic.intent}.{field}", getattr(topic, field), topic.path, 0)
+        for key, text in self.system.items():
+            yield SourceText(f"system.{key}", text, self.responses_dir / "system.yml", 0)
+
+    def english(self, key: str) -> str:
+        scope, _, name = key.partition(".")
+        if scope == "system":
+            return self.system[name]
+        return getattr(self.topics[scope], name)
+
+    def raw(self, key: str, lang: str) -> str:
+        """The text for ``key`` in ``lang`` with placeholders unfilled (English if untranslated)."""
+        english = self.english(key)
+        if lang == "en":
+            return english
+        return self.catalogs.get(lang, {}).get((key, english)) or english
+
+    def text(self, key: str, lang: str) -> str:
+        """The text for ``key`` in ``lang``, placeholders filled."""
+        return self.fill(self.raw(key, lang))
+
+    def fill(self, template: str) -> str:
+        try:
+            return template.format_map(self.placeholders)
+        except (KeyError, ValueError, IndexError):
+            # A broken placeholder must not silence the bot; the check catches it.
+            return template
+
+    def has_topic(self, intent: str | None) -> bool:
+        return intent in self.topics

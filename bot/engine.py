@@ -1,0 +1,236 @@
+"""The conversation engine: one message in, the bot's reply out.
+
+Every surface (Twilio SMS/WhatsApp, the web chat, the terminal chat) calls
+``ConversationEngine.handle``; none of them decides what to say. The engine
+never raises for bad input and never goes silent: when Rasa is down it falls
+back to keywords, when it is unsure it shows the numbered menu, and when the
+store is down it answers without memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import unicodedata
+from typing import Any
+
+from bot import keywords
+from bot.content import ContentBase
+from bot.identity import Sender
+from bot.languages import SUPPORTED_LANGUAGES, LanguageDetector, explicit_switch, fold
+from bot.nlu import NluResult, NluUnavailable, RasaClient
+from bot.segments import MAX_BODY_CHARS
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+#: Intents that only make sense as answers from ``responses/topics``.
+CONVERSATION_INTENTS = {
+    "greet",
+    "goodbye",
+    "thanks",
+    "affirm",
+    "deny",
+    "help_menu",
+    "change_language",
+    "subscribe",
+    "delete_data",
+    "give_location",
+    "human_handoff",
+    "out_of_scope",
+}
+#: When the top two intents are this close, the message is ambiguous: show the menu.
+AMBIGUITY_MARGIN = 0.1
+SESSION_VERSION = 1
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    """What the bot says: one or more messages, in one language."""
+
+    messages: tuple[str, ...]
+    lang: str
+    intent: str  # what the engine decided, e.g. "detainer", "menu", "fallback"
+    nlu_available: bool = True
+
+
+def clean_text(text: str | None) -> str:
+    """Normalize a message body: NFC, no control characters, at most 1,600 characters."""
+    value = unicodedata.normalize("NFC", text or "")
+    value = _CONTROL_CHARS.sub(" ", value).strip()
+    return value[:MAX_BODY_CHARS]
+
+
+def has_words(text: str) -> bool:
+    """True when a message has at least one letter or digit (not only emoji/punctuation)."""
+    return any(ch.isalnum() for ch in text)
+
+
+class ConversationEngine:
+    """Decides replies; holds no per-request state itself (safe across threads)."""
+
+    def __init__(
+        self,
+        *,
+        content: ContentBase,
+        store: Store,
+        nlu: RasaClient,
+        detector: LanguageDetector,
+        default_language: str,
+        state_ttl: int,
+        confidence_threshold: float,
+    ):
+        self.content = content
+        self.store = store
+        self.nlu = nlu
+        self.detector = detector
+        self.default_language = default_language
+        self.state_ttl = state_ttl
+        self.confidence_threshold = confidence_threshold
+
+    # -- entry point -----------------------------------------------------
+
+    def handle(self, sender: Sender, text: str | None) -> Reply:
+        body = clean_text(text)
+        stored = self.store.load_session(sender.key)
+        session: dict[str, Any] = stored if self._valid_session(stored) else {"v": SESSION_VERSION}
+        first_contact = stored is None
+        lang = session.get("lang") or self.default_language
+        reply = self._decide(sender, body, session, lang)
+        if reply.intent == "delete_data":
+            self.store.delete_session(sender.key)
+            return reply
+        if first_contact and reply.intent not in ("stop",):
+            reply = dataclasses.replace(
+                reply, messages=reply.messages + (self.content.text("system.welcome", reply.lang),)
+            )
+        session["lang"] = reply.lang
+        session["turns"] = int(session.get("turns") or 0) + 1
+        self.store.save_session(sender.key, session, self.state_ttl)
+        return reply
+
+    @staticmethod
+    def _valid_session(stored: Any) -> bool:
+        return isinstance(stored, dict) and stored.get("v") == SESSION_VERSION
+
+    # -- decisions -------------------------------------------------------
+
+    def _decide(self, sender: Sender, body: str, session: dict[str, Any], lang: str) -> Reply:
+        if not has_words(body):
+            return self._with_menu("system.empty_message", lang, "empty")
+
+        switched = explicit_switch(body)
+        if switched:
+            return self._with_menu("system.language_changed", switched, "change_language")
+
+        command = keywords.command(body)
+        if command:
+            return self._command(command, session, lang)
+
+        number = keywords.menu_number(body)
+        if number is not None:
+            if 1 <= number <= len(self.content.menu):
+                return self._topic(self.content.menu[number - 1], session, lang)
+            return self._with_menu("system.not_understood", lang, "fallback")
+
+        detected = self.detector.detect(body)
+        if detected:
+            lang = detected
+        intent, nlu_available = self._understand(body)
+        return dataclasses.replace(self._answer(intent, body, session, lang), nlu_available=nlu_available)
+
+    def _understand(self, body: str) -> tuple[str | None, bool]:
+        """The intent we are confident about, else ``None``; and whether Rasa answered."""
+        try:
+            result = self.nlu.parse(body)
+        except NluUnavailable:
+            return keywords.fallback_intent(body), False
+        return self._confident_intent(result), True
+
+    def _confident_intent(self, result: NluResult) -> str | None:
+        if not result.intent or result.intent == "nlu_fallback":
+            return None
+        if result.confidence < self.confidence_threshold:
+            return None
+        if result.confidence - result.second_confidence() < AMBIGUITY_MARGIN:
+            return None
+        return result.intent
+
+    def _answer(self, intent: str | None, body: str, session: dict[str, Any], lang: str) -> Reply:
+        if intent is None or intent == "out_of_scope":
+            session["topic"] = None
+            return self._with_menu("system.not_understood", lang, intent or "fallback")
+        if self.content.has_topic(intent):
+            return self._topic(intent, session, lang)
+        if intent == "greet":
+            return self._with_menu("system.greet", lang, intent)
+        if intent == "help_menu":
+            return self._with_menu(None, lang, intent)
+        if intent == "change_language":
+            return self._change_language(body, lang)
+        if intent == "delete_data":
+            return self._say("system.delete_done", lang, intent)
+        simple = {
+            "goodbye": "system.goodbye",
+            "thanks": "system.thanks",
+            "affirm": "system.affirm",
+            "deny": "system.deny",
+            "subscribe": "system.subscribe_unavailable",
+            "human_handoff": "system.handoff_unavailable",
+            "give_location": "system.location_thanks",
+        }
+        if intent in simple:
+            return self._say(simple[intent], lang, intent)
+        log.warning("intent without an answer: %s", intent)
+        return self._with_menu("system.not_understood", lang, "fallback")
+
+    def _command(self, command: str, session: dict[str, Any], lang: str) -> Reply:
+        if command == "menu":
+            return self._with_menu(None, lang, "menu")
+        if command == "more":
+            topic = session.get("topic")
+            if topic and self.content.has_topic(topic):
+                return self._say(f"{topic}.more", lang, f"{topic}.more")
+            return self._with_menu("system.no_more", lang, "more")
+        if command == "help":
+            return self._say("system.help_keyword", lang, "help")
+        if command == "stop":
+            return self._say("system.stop_done", lang, "stop")
+        if command == "start":
+            return self._with_menu("system.greet", lang, "start")
+        if command == "delete":
+            return self._say("system.delete_done", lang, "delete_data")
+        raise AssertionError(f"unhandled command {command}")
+
+    def _change_language(self, body: str, lang: str) -> Reply:
+        words = fold(body).split()
+        for code in SUPPORTED_LANGUAGES:
+            if any(explicit_switch(word) == code for word in words) and code != lang:
+                return self._with_menu("system.language_changed", code, "change_language")
+        return self._say("system.language_menu", lang, "change_language")
+
+    # -- composing -------------------------------------------------------
+
+    def _topic(self, intent: str, session: dict[str, Any], lang: str) -> Reply:
+        session["topic"] = intent
+        text = self.content.text(f"{intent}.first", lang)
+        footer = self.content.text("system.more_footer", lang)
+        return Reply((f"{text}\n{footer}",), lang, intent)
+
+    def _say(self, key: str, lang: str, intent: str) -> Reply:
+        return Reply((self.content.text(key, lang),), lang, intent)
+
+    def menu_text(self, lang: str) -> str:
+        lines = [self.content.text("system.menu_intro", lang)]
+        for number, intent in enumerate(self.content.menu, start=1):
+            lines.append(f"{number} {self.content.text(f'{intent}.menu_label', lang)}")
+        lines.append(self.content.text("system.menu_footer", lang))
+        return "\n".join(lines)
+
+    def _with_menu(self, lead_key: str | None, lang: str, intent: str) -> Reply:
+        """The numbered menu, after the ``lead_key`` text when one is given."""
+        menu = self.menu_text(lang)
+        text = f"{self.content.text(lead_key, lang)}\n{menu}" if lead_key else menu
+        return Reply((text,), lang, intent)

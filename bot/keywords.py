@@ -1,0 +1,88 @@
+"""Keyword commands, and the keyword matcher used when Rasa is down.
+
+Commands (MENU, MORE, HELP, STOP, DELETE, a menu number) are exact words that
+work whatever the NLU says, so a person can always steer the bot. The
+fallback matcher is deliberately simple: it only has to give a useful answer
+while Rasa is unavailable; anything it cannot place gets the menu.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.languages import fold
+
+#: Whole-message commands, compared after ``fold`` (lower case, no accents).
+COMMANDS: dict[str, str] = {
+    "menu": "menu",
+    "opciones": "menu",
+    "options": "menu",
+    "more": "more",
+    "mas": "more",
+    "mas info": "more",
+    "more info": "more",
+    "help": "help",
+    "info": "help",
+    "ayuda": "help",
+    "stop": "stop",
+    "stopall": "stop",
+    "unsubscribe": "stop",
+    "cancel": "stop",
+    "end": "stop",
+    "quit": "stop",
+    "revoke": "stop",
+    "optout": "stop",
+    "alto": "stop",
+    "parar": "stop",
+    "start": "start",
+    "unstop": "start",
+    "delete": "delete",
+    "borrar": "delete",
+    "delete my data": "delete",
+    "borrar mis datos": "delete",
+}
+
+#: Fallback intent keywords (folded). Order matters: urgent topics first.
+FALLBACK_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("ice_at_home", ("door", "puerta", "knocking", "tocando", "my house", "mi casa", "warrant", "orden judicial")),
+    ("report_ice_activity", ("raid", "redada", "checkpoint", "reten", "operativo", "ice activity")),
+    ("family_detained", ("detained", "detenido", "detenida", "taken by ice", "se lo llevo", "se la llevo", "locator", "arrested by ice", "agarro la migra")),
+    ("detainer", ("hold", "detainer", "i-247", "247a", "retencion")),
+    ("immigration_bond", ("immigration bond", "ice bond", "bond hearing", "fianza de migracion", "fianza migratoria")),
+    ("bail", ("bail", "fianza", "bond")),
+    ("school_police", ("school", "escuela", "student", "estudiante", "colegio")),
+    ("police_stop", ("pulled over", "traffic stop", "stopped me", "me paro", "policia me", "police stopped")),
+    ("youth_probation", ("probation", "probatoria", "libertad condicional", "juvenile", "juvenil")),
+    ("marijuana", ("marijuana", "weed", "cannabis", "marihuana", "mota")),
+    ("fix_old_conviction", ("expunge", "vacate", "old conviction", "borrar antecedentes", "limpiar record")),
+    ("public_defender", ("public defender", "defensor publico", "court appointed")),
+    ("criminal_case_immigration", ("plea", "guilty", "culpable", "charges", "cargos", "criminal case", "caso criminal")),
+    ("local_police_ice", ("287g", "287(g)", "sanctuary", "santuario", "sheriff")),
+    ("find_legal_help", ("lawyer", "attorney", "abogado", "abogada", "legal aid", "legal help", "ayuda legal")),
+    ("human_handoff", ("human", "person", "persona", "agent", "agente")),
+    ("greet", ("hello", "hi", "hola", "buenas", "buenos dias")),
+    ("thanks", ("thanks", "thank you", "gracias")),
+)
+
+_MENU_NUMBER = re.compile(r"^\s*#?\s*(\d{1,2})\s*[.)]?\s*$")
+
+
+def command(text: str) -> str | None:
+    """The command a whole message is, if any (``"menu"``, ``"more"``, ``"stop"`` …)."""
+    return COMMANDS.get(fold(text))
+
+
+def menu_number(text: str) -> int | None:
+    """The number of a menu choice ("2", "#2", "2."), else ``None``."""
+    match = _MENU_NUMBER.match(text)
+    return int(match.group(1)) if match else None
+
+
+def fallback_intent(text: str) -> str | None:
+    """Best-effort intent from keywords, for when Rasa cannot be reached."""
+    folded = f" {fold(text)} "
+    for intent, words in FALLBACK_KEYWORDS:
+        for word in words:
+            if f" {fold(word)} " in folded:
+                return intent
+    return None

@@ -1,0 +1,52 @@
+// Web chat client: posts to /api/chat and shows the replies.
+// The session token lives in sessionStorage only (gone when the tab closes).
+(function () {
+  "use strict";
+  var log = document.getElementById("log");
+  var form = document.getElementById("composer");
+  var input = document.getElementById("message");
+  var RTL = { ar: true };
+
+  function show(text, who, lang) {
+    var item = document.createElement("li");
+    item.className = who;
+    item.textContent = text;
+    if (lang) { item.lang = lang; item.dir = RTL[lang] ? "rtl" : "ltr"; }
+    log.appendChild(item);
+    item.scrollIntoView({ block: "end" });
+  }
+
+  function send(text) {
+    show(text, "me");
+    var body = { message: text, session: sessionStorage.getItem("kyr-session") };
+    return fetch("/api/chat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().then(function (data) {
+        if (!response.ok) { throw new Error(data.error || "Request failed"); }
+        sessionStorage.setItem("kyr-session", data.session);
+        document.documentElement.lang = data.lang;
+        document.documentElement.dir = RTL[data.lang] ? "rtl" : "ltr";
+        data.replies.forEach(function (reply) { show(reply, "bot", data.lang); });
+      });
+    }).catch(function (error) {
+      show("Could not reach the bot. For urgent help call your local rapid-response hotline. (" + error.message + ")", "bot error");
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text) { return; }
+    input.value = "";
+    send(text);
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
+  });
+  document.querySelectorAll(".lang").forEach(function (button) {
+    button.addEventListener("click", function () { send(button.getAttribute("data-word")); });
+  });
+})();

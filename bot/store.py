@@ -1,0 +1,174 @@
+"""Conversation state and message de-duplication, in Redis or in memory.
+
+Two implementations with one interface, chosen by config: ``RedisStore`` when
+``REDIS_URL`` is set, ``MemoryStore`` otherwise (one process only; the app
+says so at start-up). Redis errors fail soft: the bot keeps answering without
+state rather than going silent, and ``healthy()`` reports the outage.
+
+Every key written has a TTL. Keys hold only keyed hashes, never a number.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any, Protocol
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+log = logging.getLogger(__name__)
+
+#: Value of a dedupe claim while the first request is still being answered.
+PENDING = "\x00pending"
+
+SESSION_PREFIX = "kyr:session:"
+MESSAGE_PREFIX = "kyr:msg:"
+
+
+class Store(Protocol):
+    """What the engine and the webhook need from storage."""
+
+    kind: str
+
+    def load_session(self, key: str) -> dict[str, Any] | None: ...
+    def save_session(self, key: str, session: dict[str, Any], ttl: int) -> None: ...
+    def delete_session(self, key: str) -> None: ...
+    def claim_message(self, message_key: str, ttl: int) -> bool: ...
+    def save_reply(self, message_key: str, reply: str, ttl: int) -> None: ...
+    def get_reply(self, message_key: str) -> str | None: ...
+    def healthy(self) -> bool: ...
+
+
+class MemoryStore:
+    """Process-local store for development without Redis. Not shared across workers."""
+
+    kind = "memory"
+
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    def _get(self, key: str) -> str | None:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        expires, value = item
+        if expires <= time.monotonic():
+            del self._data[key]
+            return None
+        return value
+
+    def _set(self, key: str, value: str, ttl: int) -> None:
+        self._data[key] = (time.monotonic() + ttl, value)
+
+    def load_session(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            raw = self._get(SESSION_PREFIX + key)
+        return json.loads(raw) if raw else None
+
+    def save_session(self, key: str, session: dict[str, Any], ttl: int) -> None:
+        with self._lock:
+            self._set(SESSION_PREFIX + key, json.dumps(session), ttl)
+
+    def delete_session(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(SESSION_PREFIX + key, None)
+
+    def claim_message(self, message_key: str, ttl: int) -> bool:
+        with self._lock:
+            if self._get(MESSAGE_PREFIX + message_key) is not None:
+                return False
+            self._set(MESSAGE_PREFIX + message_key, PENDING, ttl)
+            return True
+
+    def save_reply(self, message_key: str, reply: str, ttl: int) -> None:
+        with self._lock:
+            self._set(MESSAGE_PREFIX + message_key, reply, ttl)
+
+    def get_reply(self, message_key: str) -> str | None:
+        with self._lock:
+            return self._get(MESSAGE_PREFIX + message_key)
+
+    def healthy(self) -> bool:
+        return True
+
+
+class RedisStore:
+    """Redis-backed store shared by every worker and replica.
+
+    After a Redis error the store skips Redis for ``cooldown`` seconds, so a
+    dead Redis costs one short timeout per request instead of one per call.
+    """
+
+    kind = "redis"
+
+    def __init__(self, url: str, *, socket_timeout: float = 0.5, cooldown: float = 1.0):
+        self._client = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_connect_timeout=socket_timeout,
+            socket_timeout=socket_timeout,
+            retry=Retry(NoBackoff(), 0),
+            health_check_interval=15,
+        )
+        self._cooldown = cooldown
+        self._down_until = 0.0
+
+    @property
+    def client(self) -> redis.Redis:
+        return self._client
+
+    def _call(self, fallback: Any, operation, *args):
+        if time.monotonic() < self._down_until:
+            return fallback
+        try:
+            return operation(*args)
+        except redis.RedisError as exc:
+            self._down_until = time.monotonic() + self._cooldown
+            log.warning("redis unavailable, continuing without state: %s", type(exc).__name__)
+            return fallback
+
+    def load_session(self, key: str) -> dict[str, Any] | None:
+        raw = self._call(None, self._client.get, SESSION_PREFIX + key)
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            log.warning("discarding unreadable session record")
+            return None
+
+    def save_session(self, key: str, session: dict[str, Any], ttl: int) -> None:
+        self._call(None, self._client.set, SESSION_PREFIX + key, json.dumps(session), ttl)
+
+    def delete_session(self, key: str) -> None:
+        self._call(None, self._client.delete, SESSION_PREFIX + key)
+
+    def claim_message(self, message_key: str, ttl: int) -> bool:
+        """Atomic first-writer-wins claim (SET NX). With Redis down, process it."""
+        claimed = self._call(
+            True,
+            lambda: self._client.set(MESSAGE_PREFIX + message_key, PENDING, nx=True, ex=ttl),
+        )
+        return bool(claimed)
+
+    def save_reply(self, message_key: str, reply: str, ttl: int) -> None:
+        self._call(None, self._client.set, MESSAGE_PREFIX + message_key, reply, ttl)
+
+    def get_reply(self, message_key: str) -> str | None:
+        return self._call(None, self._client.get, MESSAGE_PREFIX + message_key)
+
+    def healthy(self) -> bool:
+        try:
+            return bool(self._client.ping())
+        except redis.RedisError:
+            return False
+
+
+def create_store(redis_url: str | None) -> Store:
+    """The store the config asks for."""
+    return RedisStore(redis_url) if redis_url else MemoryStore()

@@ -1,0 +1,195 @@
+"""Shared fixtures: a real redis-server, a real Rasa server on the trained model,
+apps built from explicit settings, and Twilio-signed requests.
+
+``REDIS_URL`` / ``TEST_RASA_URL`` in the environment reuse running services;
+otherwise the suite starts its own on free loopback ports and stops them.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import redis
+from twilio.request_validator import RequestValidator
+from werkzeug.serving import make_server
+
+from bot import create_app
+from bot.rasa_process import start_rasa, stop, wait_until_ready
+
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+PUBLIC_URL = "https://bot.example.org"
+ID_HASH_KEY = "test-id-hash-key"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    binary = shutil.which("redis-server")
+    if not binary:
+        pytest.fail("redis-server is not installed (make test installs it; or set REDIS_URL)")
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    else:
+        process.kill()
+        pytest.fail("redis-server did not start")
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def rasa_url(tmp_path_factory):
+    if os.environ.get("TEST_RASA_URL"):
+        yield os.environ["TEST_RASA_URL"].rstrip("/")
+        return
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("rasa") / "rasa.log"
+    process = start_rasa(port, log_path)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(url, process, timeout=300)
+    except Exception:
+        stop(process)
+        print(log_path.read_text(errors="replace")[-3000:])
+        raise
+    yield url
+    stop(process)
+
+
+@pytest.fixture(scope="session")
+def dead_url():
+    """A loopback URL where nothing listens (connection refused)."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture
+def settings_env(redis_url, rasa_url):
+    return {
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "PUBLIC_URL": PUBLIC_URL,
+        "ID_HASH_KEY": ID_HASH_KEY,
+        "SECRET_KEY": "test-secret-key",
+        "REDIS_URL": redis_url,
+        "RASA_URL": rasa_url,
+        "LOG_LEVEL": "DEBUG",
+    }
+
+
+@pytest.fixture
+def make_app(settings_env):
+    def factory(**overrides):
+        env = dict(settings_env)
+        for name, value in overrides.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
+        return create_app(env)
+
+    return factory
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def phone():
+    """A fresh, valid-looking US number per test, so tests never share a session."""
+    return f"+1312555{random.randint(0, 9999):04d}"
+
+
+def new_sid() -> str:
+    return "SM" + "".join(random.choice("0123456789abcdef") for _ in range(32))
+
+
+def sign(form: dict, path: str = "/sms", token: str = AUTH_TOKEN, base: str = PUBLIC_URL) -> str:
+    return RequestValidator(token).compute_signature(base + path, form)
+
+
+def sms_form(phone: str, body: str, **extra) -> dict:
+    form = {
+        "MessageSid": new_sid(),
+        "AccountSid": "AC" + "0" * 32,
+        "From": phone,
+        "To": "+15005550006",
+        "Body": body,
+        "NumMedia": "0",
+    }
+    form.update(extra)
+    return form
+
+
+def post_signed(client, form: dict, path: str = "/sms", headers: dict | None = None, **sign_kwargs):
+    all_headers = {"X-Twilio-Signature": sign(form, path, **sign_kwargs)}
+    all_headers.update(headers or {})
+    return client.post(path, data=form, headers=all_headers)
+
+
+def twiml_messages(xml: bytes | str) -> list[str]:
+    """Texts of the <Message> elements of a TwiML <Response>, checked by structure."""
+    root = ET.fromstring(xml)
+    assert root.tag == "Response"
+    for child in root:
+        assert child.tag == "Message", f"unexpected TwiML element {child.tag}"
+    return [child.text or "" for child in root]
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real threaded HTTP server (for concurrency tests)."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def redis_client(redis_url):
+    return redis.Redis.from_url(redis_url, decode_responses=True)
+
+
+def session_key_count(redis_client, prefix: str = "kyr:session:") -> int:
+    return sum(1 for _ in redis_client.scan_iter(prefix + "*"))
+
+
+ROOT = Path(__file__).resolve().parent.parent
