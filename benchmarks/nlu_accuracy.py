@@ -64,8 +64,8 @@ def main() -> int:
     for row in rows:
         if row["errors"]:
             print(f"\nmisses in {row['locale']} (expected -> predicted):")
-            for _text, expected, predicted in row["errors"]:
-                print(f"  {expected} -> {predicted}")
+            for text, expected, predicted in row["errors"]:
+                print(f"  {expected:>26} -> {predicted:<26} {text[:60]!r}")
     return 0
 
 
