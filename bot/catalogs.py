@@ -36,6 +36,11 @@ def extract_responses(fileobj, keywords, comment_tags, options):
         for field in TOPIC_FIELDS:
             if data.get(field):
                 yield 0, "pgettext", (f"{data['intent']}.{field}", normalize_block(data[field])), []
+        for state, variant in (data.get("states") or {}).items():
+            for field in ("first", "more"):
+                if isinstance(variant, dict) and variant.get(field):
+                    key = f"{data['intent']}.states.{state}.{field}"
+                    yield 0, "pgettext", (key, normalize_block(variant[field])), []
     for key, text in (data.get("messages") or {}).items():
         yield 0, "pgettext", (f"system.{key}", normalize_block(text)), []
 

@@ -15,13 +15,17 @@ import string
 import sys
 from pathlib import Path
 
+import phonenumbers
 import yaml
 
+from bot.answers import ROUTED_PLACEHOLDERS, ROUTED_TOPICS, URGENT_TOPICS
 from bot.catalogs import catalog_path, read_catalog, source_entries
 from bot.config import PROJECT_ROOT
 from bot.content import SYSTEM_KEYS, ContentBase, ContentError
+from bot.directory import KINDS, DirectoryError, Resource, load_directory
 from bot.engine import CONVERSATION_INTENTS
-from bot.languages import SUPPORTED_LANGUAGES
+from bot.languages import KNOWN_LANGUAGE_CODES, SUPPORTED_LANGUAGES
+from bot.location import US_STATE_CODES
 from bot.segments import count_segments, sms_text
 
 FIRST_REPLY_SEGMENTS = 3
@@ -88,10 +92,23 @@ def run_checks(
     report = Report()
     try:
         content = ContentBase(responses_dir, locales_dir, languages)
-    except ContentError as exc:
+        directory = load_directory(responses_dir / "directory.yml")
+    except (ContentError, DirectoryError) as exc:
         report.problems.append(str(exc))
         return report
 
+    _check_topics(report, content, domain_path)
+    _check_directory(report, content, directory)
+    _check_catalogs(report, responses_dir, locales_dir, languages)
+    worst = _worst_case_values(content, directory)
+    known = set(content.placeholders) | set(worst)
+    for lang in languages:
+        _check_texts(report, content, lang, known)
+        _check_budgets(report, content, lang, worst)
+    return report
+
+
+def _check_topics(report: Report, content: ContentBase, domain_path: Path) -> None:
     for intent in topic_intents(domain_path):
         if intent not in content.topics:
             report.problems.append(f"{intent}: topic intent has no answer in responses/topics/")
@@ -100,6 +117,11 @@ def run_checks(
             report.problems.append(f"{topic.intent}: no sources")
         if topic.reviewed is None:
             report.problems.append(f"{topic.intent}: no reviewed date")
+        for state, variant in topic.states.items():
+            if state not in US_STATE_CODES:
+                report.problems.append(f"{topic.intent}.states.{state}: unknown state (use a 2-letter code such as IL)")
+            if not variant.sources:
+                report.problems.append(f"{topic.intent}.states.{state}: no sources")
     for key in SYSTEM_KEYS:
         if key not in content.system:
             report.problems.append(f"system.{key}: missing in responses/system.yml")
@@ -107,34 +129,100 @@ def run_checks(
         if _TIP_LINE.search(value):
             report.problems.append(f"resources.{name}: ICE's tip line must never be given as help")
 
-    _check_catalogs(report, responses_dir, locales_dir, languages)
 
-    known = set(content.placeholders)
-    for lang in languages:
-        for source in content.source_texts():
-            if source.key.startswith("system.") and source.key[7:] not in SYSTEM_KEYS:
+def _check_directory(report: Report, content: ContentBase, directory: list[Resource]) -> None:
+    seen: set[str] = set()
+    for resource in directory:
+        where = f"directory.{resource.id}"
+        if resource.id in seen:
+            report.problems.append(f"{where}: duplicate id")
+        seen.add(resource.id)
+        if not resource.phone and not resource.url:
+            report.problems.append(f"{where}: needs a phone or a url")
+        if resource.phone:
+            try:
+                valid = phonenumbers.is_valid_number(phonenumbers.parse(resource.phone, "US"))
+            except phonenumbers.NumberParseException:
+                valid = False
+            if not valid:
+                report.problems.append(f"{where}: {resource.phone!r} is not a valid phone number")
+        text = " ".join(filter(None, (resource.phone, resource.url, resource.name, resource.short_name)))
+        if _TIP_LINE.search(text) or "3472423" in re.sub(r"\D", "", resource.phone or ""):
+            report.problems.append(f"{where}: ICE's tip line must never be given as help")
+        unknown_kinds = resource.kinds - set(KINDS)
+        if unknown_kinds or not resource.kinds:
+            report.problems.append(f"{where}: kinds must be some of {', '.join(KINDS)}")
+        if resource.languages - set(KNOWN_LANGUAGE_CODES):
+            report.problems.append(f"{where}: unknown language code(s) {sorted(resource.languages - set(KNOWN_LANGUAGE_CODES))}")
+        bad_states = {s for s in resource.states if s not in US_STATE_CODES}
+        if bad_states:
+            report.problems.append(f"{where}: unknown state(s) {sorted(bad_states)}")
+        if not resource.national and not resource.states:
+            report.problems.append(f"{where}: coverage needs national: true or states")
+        if len(resource.short_name) > MENU_LABEL_MAX_CHARS:
+            report.problems.append(f"{where}: short_name longer than {MENU_LABEL_MAX_CHARS} characters")
+
+
+def _worst_case_values(content: ContentBase, directory: list[Resource]) -> dict[str, str]:
+    """The longest text each routed placeholder can take, to check SMS budgets honestly."""
+    worst = {"place": "Matanuska-Susitna County, AK"}
+    for placeholder, kind in ROUTED_PLACEHOLDERS.items():
+        options = [content.placeholders.get(placeholder, "")]
+        # National entries are never inserted (the router leaves them out; resources.yml covers them).
+        options += [r.sms_label() for r in directory if kind in r.kinds and not r.national]
+        worst[placeholder] = max(options, key=len)
+    return worst
+
+
+def _check_texts(report: Report, content: ContentBase, lang: str, known: set[str]) -> None:
+    for source in content.source_texts():
+        if source.key.startswith("system.") and source.key[7:] not in SYSTEM_KEYS:
+            continue
+        raw = content.raw(source.key, lang)
+        unknown = placeholders(raw) - known
+        if unknown:
+            report.problems.append(f"[{lang}] {source.key}: unknown placeholder(s) {sorted(unknown)}")
+        if _TIP_LINE.search(content.fill(raw)):
+            report.problems.append(f"[{lang}] {source.key}: contains ICE's tip line")
+        if source.key.endswith(".first") and source.key.split(".")[0] in URGENT_TOPICS:
+            first_sentence = re.split(r"[.!?](?:\s|$)", raw, maxsplit=1)[0]
+            if "{hotline}" not in first_sentence:
+                report.problems.append(f"[{lang}] {source.key}: urgent topic must give {{hotline}} in its first sentence")
+
+
+def _check_budgets(report: Report, content: ContentBase, lang: str, worst: dict[str, str]) -> None:
+    if any(key not in content.system for key in ("more_footer", "more_footer_zip", "location_thanks")):
+        return
+    footer = content.text("system.more_footer", lang)
+    zip_footer = content.text("system.more_footer_zip", lang)
+    thanks = content.text("system.location_thanks", lang, worst)
+    for topic in content.topics.values():
+        label = content.text(f"{topic.intent}.menu_label", lang)
+        if len(label) > MENU_LABEL_MAX_CHARS:
+            report.problems.append(f"[{lang}] {topic.intent}.menu_label: {len(label)} chars > {MENU_LABEL_MAX_CHARS}")
+        routed = topic.intent in ROUTED_TOPICS
+        for key in topic.keys():
+            if key.endswith(".menu_label"):
                 continue
-            raw = content.raw(source.key, lang)
-            unknown = placeholders(raw) - known
-            if unknown:
-                report.problems.append(f"[{lang}] {source.key}: unknown placeholder(s) {sorted(unknown)}")
-            if _TIP_LINE.search(content.fill(raw)):
-                report.problems.append(f"[{lang}] {source.key}: contains ICE's tip line")
-        for topic in content.topics.values():
-            label = content.text(f"{topic.intent}.menu_label", lang)
-            if len(label) > MENU_LABEL_MAX_CHARS:
-                report.problems.append(f"[{lang}] {topic.intent}.menu_label: {len(label)} chars > {MENU_LABEL_MAX_CHARS}")
-            first = f"{content.text(f'{topic.intent}.first', lang)}\n{content.text('system.more_footer', lang)}"
-            _budget(report, lang, f"{topic.intent}.first", first, FIRST_REPLY_SEGMENTS)
-            _budget(report, lang, f"{topic.intent}.more", content.text(f"{topic.intent}.more", lang), None)
-        if all(key in content.system for key in ("menu_intro", "menu_footer", "not_understood")) and all(
-            intent in content.topics for intent in content.menu
-        ):
-            lines = [content.text("system.not_understood", lang), content.text("system.menu_intro", lang)]
-            lines += [f"{n} {content.text(f'{i}.menu_label', lang)}" for n, i in enumerate(content.menu, 1)]
-            lines.append(content.text("system.menu_footer", lang))
-            _budget(report, lang, "menu", "\n".join(lines), FIRST_REPLY_SEGMENTS)
-    return report
+            text = content.text(key, lang, worst)
+            if key.endswith(".more"):
+                _budget(report, lang, key, text, None)
+                continue
+            # The longest way this first reply can be sent: with the ZIP prompt, or after "Got it: <place>."
+            candidates = [f"{text}\n{zip_footer if routed else footer}"]
+            if routed:
+                candidates.append(f"{thanks}\n{text}\n{footer}")
+            longest = max(candidates, key=lambda t: count_segments(sms_text(t, lang)).units)
+            _budget(report, lang, key, longest, FIRST_REPLY_SEGMENTS)
+    if all(key in content.system for key in ("menu_intro", "menu_footer", "not_understood")) and all(
+        intent in content.topics for intent in content.menu
+    ):
+        lines = [content.text("system.not_understood", lang), content.text("system.menu_intro", lang)]
+        lines += [f"{n} {content.text(f'{i}.menu_label', lang)}" for n, i in enumerate(content.menu, 1)]
+        lines.append(content.text("system.menu_footer", lang))
+        _budget(report, lang, "menu", "\n".join(lines), FIRST_REPLY_SEGMENTS)
+    if "location_saved" in content.system:
+        _budget(report, lang, "location_saved", content.text("system.location_saved", lang, worst), FIRST_REPLY_SEGMENTS)
 
 
 def _budget(report: Report, lang: str, key: str, text: str, limit: int | None) -> None:

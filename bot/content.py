@@ -46,6 +46,9 @@ SYSTEM_KEYS = (
     "language_changed",
     "language_menu",
     "location_thanks",
+    "location_saved",
+    "location_unknown",
+    "more_footer_zip",
     "stop_done",
     "help_keyword",
 )
@@ -57,6 +60,15 @@ class ContentError(ValueError):
 
 
 @dataclasses.dataclass(frozen=True)
+class StateVariant:
+    """A topic's answer for one state where the law differs."""
+
+    first: str
+    more: str | None
+    sources: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class Topic:
     intent: str
     menu_label: str
@@ -65,6 +77,26 @@ class Topic:
     sources: tuple[str, ...]
     reviewed: datetime.date | None
     path: Path
+    states: dict[str, StateVariant] = dataclasses.field(default_factory=dict)
+
+    def keys(self) -> list[str]:
+        """Every translatable text key of this topic, e.g. ``detainer.states.CA.first``."""
+        keys = [f"{self.intent}.{field}" for field in TOPIC_FIELDS]
+        for state, variant in self.states.items():
+            keys.append(f"{self.intent}.states.{state}.first")
+            if variant.more:
+                keys.append(f"{self.intent}.states.{state}.more")
+        return keys
+
+    def english(self, key: str) -> str:
+        parts = key.split(".")
+        if len(parts) == 2:
+            return getattr(self, parts[1])
+        if len(parts) == 4 and parts[1] == "states":
+            text = getattr(self.states[parts[2]], parts[3])
+            if text:
+                return text
+        raise KeyError(key)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,6 +130,15 @@ def load_topic(path: Path) -> Topic:
     missing = [field for field in ("intent", *TOPIC_FIELDS) if not data.get(field)]
     if missing:
         raise ContentError(f"{path}: missing {', '.join(missing)}")
+    states = {}
+    for state, variant in (data.get("states") or {}).items():
+        if not isinstance(variant, dict) or not variant.get("first"):
+            raise ContentError(f"{path}: state variant {state} needs a 'first' text")
+        states[str(state)] = StateVariant(
+            first=normalize_block(variant["first"]),
+            more=normalize_block(variant["more"]) if variant.get("more") else None,
+            sources=tuple(str(s) for s in variant.get("sources") or ()),
+        )
     reviewed = data.get("reviewed")
     if isinstance(reviewed, str):
         try:
@@ -112,6 +153,7 @@ def load_topic(path: Path) -> Topic:
         sources=tuple(str(s) for s in data.get("sources") or ()),
         reviewed=reviewed if isinstance(reviewed, datetime.date) else None,
         path=path,
+        states=states,
     )
 
 
@@ -156,8 +198,8 @@ class ContentBase:
     def source_texts(self) -> Iterator[SourceText]:
         """Every English text with its key, for extraction and checks."""
         for topic in self.topics.values():
-            for field in TOPIC_FIELDS:
-                yield SourceText(f"{topic.intent}.{field}", getattr(topic, field), topic.path, 0)
+            for key in topic.keys():
+                yield SourceText(key, topic.english(key), topic.path, 0)
         for key, text in self.system.items():
             yield SourceText(f"system.{key}", text, self.responses_dir / "system.yml", 0)
 
@@ -165,7 +207,7 @@ class ContentBase:
         scope, _, name = key.partition(".")
         if scope == "system":
             return self.system[name]
-        return getattr(self.topics[scope], name)
+        return self.topics[scope].english(key)
 
     def raw(self, key: str, lang: str) -> str:
         """The text for ``key`` in ``lang`` with placeholders unfilled (English if untranslated)."""
@@ -174,13 +216,14 @@ class ContentBase:
             return english
         return self.catalogs.get(lang, {}).get((key, english)) or english
 
-    def text(self, key: str, lang: str) -> str:
-        """The text for ``key`` in ``lang``, placeholders filled."""
-        return self.fill(self.raw(key, lang))
+    def text(self, key: str, lang: str, values: dict[str, str] | None = None) -> str:
+        """The text for ``key`` in ``lang``, placeholders filled (``values`` override defaults)."""
+        return self.fill(self.raw(key, lang), values)
 
-    def fill(self, template: str) -> str:
+    def fill(self, template: str, values: dict[str, str] | None = None) -> str:
+        mapping = dict(self.placeholders, **(values or {}))
         try:
-            return template.format_map(self.placeholders)
+            return template.format_map(mapping)
         except (KeyError, ValueError, IndexError):
             # A broken placeholder must not silence the bot; the check catches it.
             return template

@@ -16,10 +16,12 @@ import unicodedata
 from typing import Any
 
 from bot import keywords
+from bot.answers import ROUTED_TOPICS, AnswerComposer
 from bot.content import ContentBase
 from bot.identity import Sender
-from bot.languages import SUPPORTED_LANGUAGES, LanguageDetector, explicit_switch, fold
-from bot.nlu import NluResult, NluUnavailable, RasaClient
+from bot.languages import LanguageDetector, explicit_switch, fold, languages_named_in
+from bot.location import Location, LocationResolver
+from bot.nlu import Entity, NluResult, NluUnavailable, RasaClient
 from bot.segments import MAX_BODY_CHARS
 from bot.store import Store
 
@@ -43,6 +45,11 @@ CONVERSATION_INTENTS = {
 #: When the top two intents are this close, the message is ambiguous: show the menu.
 AMBIGUITY_MARGIN = 0.1
 SESSION_VERSION = 1
+#: Words that show a number or place in a message is where the person lives
+#: ("my son is 15" must not become ZIP 00015; "we live in 60623" should count).
+LOCATION_CUES = frozenset(
+    {"live", "lives", "living", "zip", "zipcode", "located", "vivo", "vivimos", "vive", "viven", "codigo", "postal", "estoy", "estamos", "from", "de"}
+)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -75,6 +82,8 @@ class ConversationEngine:
         self,
         *,
         content: ContentBase,
+        answers: AnswerComposer,
+        resolver: LocationResolver,
         store: Store,
         nlu: RasaClient,
         detector: LanguageDetector,
@@ -83,6 +92,8 @@ class ConversationEngine:
         confidence_threshold: float,
     ):
         self.content = content
+        self.answers = answers
+        self.resolver = resolver
         self.store = store
         self.nlu = nlu
         self.detector = detector
@@ -130,24 +141,57 @@ class ConversationEngine:
             return self._command(command, session, lang)
 
         number = keywords.menu_number(body)
-        if number is not None:
+        if number is not None and not keywords.looks_like_zip(body):
             if 1 <= number <= len(self.content.menu):
                 return self._topic(self.content.menu[number - 1], session, lang)
             return self._with_menu("system.not_understood", lang, "fallback")
 
+        place = self._place_in_whole_message(body, session)
+        if place is not None:
+            return self._location_reply(place, session, lang)
+        if keywords.looks_like_zip(body):
+            return self._say("system.location_unknown", lang, "give_location")
+
         detected = self.detector.detect(body)
         if detected:
             lang = detected
-        intent, nlu_available = self._understand(body)
-        return dataclasses.replace(self._answer(intent, body, session, lang), nlu_available=nlu_available)
+        intent, entities, nlu_available = self._understand(body)
+        if intent == "give_location":
+            place = self.resolver.from_entities(entities)
+            reply = self._location_reply(place, session, lang) if place else self._say(
+                "system.location_unknown", lang, "give_location"
+            )
+        else:
+            self._learn_location(body, entities, session)
+            reply = self._answer(intent, body, session, lang)
+        return dataclasses.replace(reply, nlu_available=nlu_available)
 
-    def _understand(self, body: str) -> tuple[str | None, bool]:
-        """The intent we are confident about, else ``None``; and whether Rasa answered."""
+    def _understand(self, body: str) -> tuple[str | None, tuple[Entity, ...], bool]:
+        """The intent we are confident about (else ``None``), entities, and whether Rasa answered."""
         try:
             result = self.nlu.parse(body)
         except NluUnavailable:
-            return keywords.fallback_intent(body), False
-        return self._confident_intent(result), True
+            return keywords.fallback_intent(body), (), False
+        return self._confident_intent(result), result.entities, True
+
+    def _place_in_whole_message(self, body: str, session: dict[str, Any]) -> Location | None:
+        """A ZIP code or state name sent on its own; a city or state abbreviation only when asked."""
+        stripped = body.strip()
+        if keywords.looks_like_zip(stripped):
+            return self.resolver.from_zip(stripped[:5])
+        if session.get("awaiting_zip"):
+            return self.resolver.from_text(stripped)
+        place = self.resolver.from_state(stripped)
+        # Two-letter codes such as "OK", "IN", "OR" are ordinary words when nobody asked.
+        return place if place is not None and len(stripped) > 2 else None
+
+    def _learn_location(self, body: str, entities: tuple[Entity, ...], session: dict[str, Any]) -> None:
+        """Keep a place mentioned in passing ("we live in 60623, my son...") as state/county."""
+        if not entities or not (set(fold(body).split()) & LOCATION_CUES):
+            return
+        place = self.resolver.from_entities(entities)
+        if place is not None:
+            session["loc"] = place.as_session()
 
     def _confident_intent(self, result: NluResult) -> str | None:
         if not result.intent or result.intent == "nlu_fallback":
@@ -179,7 +223,6 @@ class ConversationEngine:
             "deny": "system.deny",
             "subscribe": "system.subscribe_unavailable",
             "human_handoff": "system.handoff_unavailable",
-            "give_location": "system.location_thanks",
         }
         if intent in simple:
             return self._say(simple[intent], lang, intent)
@@ -192,7 +235,8 @@ class ConversationEngine:
         if command == "more":
             topic = session.get("topic")
             if topic and self.content.has_topic(topic):
-                return self._say(f"{topic}.more", lang, f"{topic}.more")
+                location = Location.from_session(session.get("loc"))
+                return Reply((self.answers.more_reply(topic, location, lang),), lang, f"{topic}.more")
             return self._with_menu("system.no_more", lang, "more")
         if command == "help":
             return self._say("system.help_keyword", lang, "help")
@@ -205,9 +249,8 @@ class ConversationEngine:
         raise AssertionError(f"unhandled command {command}")
 
     def _change_language(self, body: str, lang: str) -> Reply:
-        words = fold(body).split()
-        for code in SUPPORTED_LANGUAGES:
-            if any(explicit_switch(word) == code for word in words) and code != lang:
+        for code in languages_named_in(body):
+            if code != lang:
                 return self._with_menu("system.language_changed", code, "change_language")
         return self._say("system.language_menu", lang, "change_language")
 
@@ -215,9 +258,22 @@ class ConversationEngine:
 
     def _topic(self, intent: str, session: dict[str, Any], lang: str) -> Reply:
         session["topic"] = intent
-        text = self.content.text(f"{intent}.first", lang)
-        footer = self.content.text("system.more_footer", lang)
-        return Reply((f"{text}\n{footer}",), lang, intent)
+        location = Location.from_session(session.get("loc"))
+        if location is None and intent in ROUTED_TOPICS:
+            session["awaiting_zip"] = intent
+        else:
+            session.pop("awaiting_zip", None)
+        return Reply((self.answers.first_reply(intent, location, lang),), lang, intent)
+
+    def _location_reply(self, place: Location, session: dict[str, Any], lang: str) -> Reply:
+        """Keep the place (state and county only); answer the topic that asked for it."""
+        session["loc"] = place.as_session()
+        pending = session.pop("awaiting_zip", None)
+        if pending and self.content.has_topic(pending):
+            session["topic"] = pending
+            saved = self.content.text("system.location_thanks", lang, {"place": place.label()})
+            return Reply((f"{saved}\n{self.answers.first_reply(pending, place, lang)}",), lang, pending)
+        return Reply((self.answers.location_saved(place, lang),), lang, "give_location")
 
     def _say(self, key: str, lang: str, intent: str) -> Reply:
         return Reply((self.content.text(key, lang),), lang, intent)

@@ -65,6 +65,7 @@ FALLBACK_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 _MENU_NUMBER = re.compile(r"^\s*#?\s*(\d{1,2})\s*[.)]?\s*$")
+_ZIP_ONLY = re.compile(r"^\s*\d{5}(?:-\d{4})?\s*$")
 
 
 def command(text: str) -> str | None:
@@ -76,6 +77,11 @@ def menu_number(text: str) -> int | None:
     """The number of a menu choice ("2", "#2", "2."), else ``None``."""
     match = _MENU_NUMBER.match(text)
     return int(match.group(1)) if match else None
+
+
+def looks_like_zip(text: str) -> bool:
+    """True when the whole message is a US ZIP code ("60623" or "60623-1234")."""
+    return bool(_ZIP_ONLY.match(text))
 
 
 def fallback_intent(text: str) -> str | None:

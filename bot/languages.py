@@ -1,8 +1,11 @@
 """Which languages the bot speaks, and how it tells which one a person uses.
 
-Detection is offline (lingua, restricted to the supported set) and cautious:
-a short or ambiguous message ("ok", "1", a ZIP code) returns ``None`` so the
-session keeps its language. Switching on purpose is by name ("español").
+Detection is offline and cautious. Chinese and Arabic are recognized by their
+script; Haitian Creole (which lingua does not know) by words that only Kreyòl
+uses; the rest by lingua, restricted to the supported set. A short or
+ambiguous message ("ok", "1", a ZIP code) returns ``None`` so the session
+keeps its language. Switching on purpose is by name ("español", "kreyòl",
+"中文") or by number from the language menu.
 """
 
 from __future__ import annotations
@@ -12,30 +15,64 @@ import unicodedata
 
 from lingua import Language, LanguageDetectorBuilder
 
-#: Locale codes, in menu order. Every answer exists in each of these.
+#: Locale codes, in language-menu order. Every answer exists in each of these.
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "es")
 
+#: Every locale the project plans for (directory entries may list any of them).
+KNOWN_LANGUAGE_CODES: tuple[str, ...] = ("en", "es", "ht", "fr", "pt", "zh", "vi", "ar")
+
 #: How each language is named in its own language (language menu).
-NATIVE_NAMES: dict[str, str] = {"en": "English", "es": "Español"}
+NATIVE_NAMES: dict[str, str] = {
+    "en": "English",
+    "es": "Español",
+    "ht": "Kreyòl",
+    "fr": "Français",
+    "pt": "Português",
+    "zh": "中文",
+    "vi": "Tiếng Việt",
+    "ar": "العربية",
+}
+
+#: Written right to left (the web chat sets dir="rtl").
+RTL_LANGUAGES: frozenset[str] = frozenset({"ar"})
 
 #: Languages whose SMS replies may drop accents to stay in GSM-7 (cheaper, and
 #: still readable). Vietnamese would lose meaning, so it is never folded.
-GSM_FOLD_LANGUAGES: frozenset[str] = frozenset({"en", "es"})
+GSM_FOLD_LANGUAGES: frozenset[str] = frozenset({"en", "es", "ht", "fr", "pt"})
 
-_LINGUA = {"en": Language.ENGLISH, "es": Language.SPANISH}
-
-#: Words that switch the language explicitly (compared without accents, lower case).
-_SWITCH_WORDS: dict[str, str] = {
-    "english": "en",
-    "ingles": "en",
-    "en ingles": "en",
-    "in english": "en",
-    "espanol": "es",
-    "spanish": "es",
-    "castellano": "es",
-    "en espanol": "es",
-    "in spanish": "es",
+_LINGUA = {
+    "en": Language.ENGLISH,
+    "es": Language.SPANISH,
+    "fr": Language.FRENCH,
+    "pt": Language.PORTUGUESE,
+    "vi": Language.VIETNAMESE,
 }
+
+#: Words that switch the language explicitly (compared after ``fold``).
+_SWITCH_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("english", "ingles", "en ingles", "in english", "anglais", "angle", "英语", "英文", "tieng anh", "الانجليزية", "انجليزي"),
+    "es": ("espanol", "spanish", "castellano", "en espanol", "in spanish", "espagnol", "panyol", "espanhol", "西班牙语", "tieng tay ban nha", "الاسبانية"),
+    "ht": ("kreyol", "kreyol ayisyen", "creole", "haitian creole", "creole haitien", "ayisyen", "criollo", "criollo haitiano"),
+    "fr": ("francais", "french", "en francais", "frances", "franse", "frances", "法语", "tieng phap", "الفرنسية", "فرنسي"),
+    "pt": ("portugues", "portuguese", "em portugues", "portugais", "potige", "葡萄牙语", "tieng bo dao nha", "البرتغالية"),
+    "zh": ("中文", "汉语", "普通话", "华语", "國語", "chinese", "chino", "chinois", "zhongwen", "tieng trung"),
+    "vi": ("tieng viet", "vietnamese", "vietnamita", "vietnamien", "越南语", "الفيتنامية"),
+    "ar": ("العربية", "عربي", "arabic", "arabe", "عربى", "بالعربي"),
+}
+_SWITCH_LOOKUP: dict[str, str] = {word: code for code, words in _SWITCH_WORDS.items() for word in words}
+
+#: Words common in Kreyòl texts and rare in the other supported languages.
+_KREYOL_WORDS = frozenset(
+    """mwen m nou yo li ou w kijan koman poukisa kisa kibo kote konnen fe ale pral ap
+    yon nan lajol pitit manman bezwen avoka imigrasyon lapolis ki rele tanpri mesi bonjou
+    bonswa anpil kounye moun lekol kay kapab kab vle ede anko gade isit sispann pale
+    lakou jij kosyon prizon arete fre se pou ak sou kounya konbyen lajan""".split()
+)
+#: Markers that are also ordinary words elsewhere ("a", "se", "pou"): they count half.
+_KREYOL_WEAK = frozenset({"se", "pou", "ak", "sou", "ki", "li", "w", "m", "ou", "nou"})
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 
 #: Below this confidence, or with fewer letters than this, we keep the current language.
 MIN_CONFIDENCE = 0.80
@@ -43,29 +80,57 @@ MIN_LETTERS = 4
 
 
 def fold(text: str) -> str:
-    """Lower-case, strip accents and surrounding punctuation: for keyword matching."""
+    """Lower-case, strip accents and punctuation: for keyword matching."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", without_marks)).strip()
 
 
 def explicit_switch(text: str) -> str | None:
-    """The language a message asks for by name ("español", "English"), else ``None``."""
-    return _SWITCH_WORDS.get(fold(text))
+    """The language a message asks for by name ("español", "中文"), else ``None``."""
+    code = _SWITCH_LOOKUP.get(fold(text))
+    return code if code in SUPPORTED_LANGUAGES else None
+
+
+def languages_named_in(text: str) -> list[str]:
+    """Languages named anywhere in a message ("can you speak spanish?")."""
+    folded = f" {fold(text)} "
+    found = []
+    for word, code in _SWITCH_LOOKUP.items():
+        if code not in SUPPORTED_LANGUAGES or code in found:
+            continue
+        if f" {word} " in folded or (not word.isascii() and word in folded):
+            found.append(code)
+    return found
+
+
+def kreyol_score(text: str) -> float:
+    words = fold(text).split()
+    return sum(0.5 if word in _KREYOL_WEAK else 1.0 for word in words if word in _KREYOL_WORDS)
 
 
 class LanguageDetector:
-    """Wraps lingua; built once per app (building loads nothing until first use)."""
+    """Script rules, Kreyòl words, then lingua. Built once per app (lingua loads lazily)."""
 
     def __init__(self, languages: tuple[str, ...] = SUPPORTED_LANGUAGES):
-        self._codes = {_LINGUA[code]: code for code in languages}
-        self._detector = LanguageDetectorBuilder.from_languages(*self._codes).build()
+        self.languages = languages
+        lingua_languages = [_LINGUA[code] for code in languages if code in _LINGUA]
+        self._codes = {_LINGUA[code]: code for code in languages if code in _LINGUA}
+        self._detector = LanguageDetectorBuilder.from_languages(*lingua_languages).build()
 
     def detect(self, text: str) -> str | None:
         """Return a locale code only when the message clearly is in that language."""
+        han = len(_HAN.findall(text))
+        arabic = len(_ARABIC.findall(text))
+        if han >= 2 and "zh" in self.languages:
+            return "zh"
+        if arabic >= 2 and "ar" in self.languages:
+            return "ar"
         letters = sum(ch.isalpha() for ch in text)
         if letters < MIN_LETTERS:
             return None
+        if "ht" in self.languages and kreyol_score(text) >= 2:
+            return "ht"
         values = self._detector.compute_language_confidence_values(text)
         if not values or values[0].value < MIN_CONFIDENCE:
             return None

@@ -7,14 +7,18 @@ reach the objects through ``services()`` (Flask's ``current_app``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 
 from flask import Flask, current_app
 
+from bot.answers import AnswerComposer
 from bot.config import Settings
 from bot.content import ContentBase
+from bot.directory import Router, load_directory
 from bot.engine import ConversationEngine
 from bot.languages import SUPPORTED_LANGUAGES, LanguageDetector
+from bot.location import LocationResolver
 from bot.nlu import RasaClient
 from bot.store import Store, create_store
 
@@ -28,15 +32,26 @@ class Services:
     store: Store
     nlu: RasaClient
     content: ContentBase
+    router: Router
     engine: ConversationEngine
+
+
+@functools.lru_cache(maxsize=1)
+def location_resolver() -> LocationResolver:
+    """Built on first use and shared: it only indexes the zipcodes package's static data."""
+    return LocationResolver()
 
 
 def build_services(settings: Settings) -> Services:
     store = create_store(settings.redis_url)
     nlu = RasaClient(settings.rasa_url, settings.rasa_timeout)
     content = ContentBase(settings.responses_dir, settings.locales_dir, SUPPORTED_LANGUAGES)
+    resolver = location_resolver()
+    router = Router(load_directory(settings.responses_dir / "directory.yml", resolver))
     engine = ConversationEngine(
         content=content,
+        answers=AnswerComposer(content, router),
+        resolver=resolver,
         store=store,
         nlu=nlu,
         detector=LanguageDetector(),
@@ -44,7 +59,7 @@ def build_services(settings: Settings) -> Services:
         state_ttl=settings.state_ttl_seconds,
         confidence_threshold=settings.nlu_confidence_threshold,
     )
-    return Services(settings, store, nlu, content, engine)
+    return Services(settings, store, nlu, content, router, engine)
 
 
 def init_app(app: Flask, settings: Settings) -> None:

@@ -10,6 +10,8 @@ if [ -x "$dir/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted
 fi
 echo "==> setting up $dir with $("$python" --version 2>&1) from $requirements"
 [ -x "$dir/bin/python" ] || "$python" -m venv "$dir"
-"$dir/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$dir/bin/python" -m pip install --quiet --disable-pip-version-check --progress-bar on -r "$requirements"
+# (Some machines' pip config lists local indexes that may be absent: hide those warnings.)
+quiet_pip() { "$dir/bin/python" -m pip "$@" --quiet --disable-pip-version-check 2> >(grep -v "^WARNING: Location" >&2); }
+quiet_pip install --upgrade pip
+quiet_pip install -r "$requirements"
 echo "$wanted" > "$stamp"

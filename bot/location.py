@@ -1,0 +1,151 @@
+"""Where a person is, from a ZIP code, a city or a state, offline.
+
+ZIP → county and state comes from the ``zipcodes`` package's bundled data (no
+network at run time). Only the state and county are ever kept (in the
+session, with its TTL), never the ZIP code or the city.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import re
+
+import zipcodes
+
+from bot.languages import fold
+
+#: US states, DC and territories: code → names people use (English and Spanish).
+STATE_NAMES: dict[str, tuple[str, ...]] = {
+    "AL": ("alabama",), "AK": ("alaska",), "AZ": ("arizona",), "AR": ("arkansas",),
+    "CA": ("california",), "CO": ("colorado",), "CT": ("connecticut",), "DE": ("delaware",),
+    "DC": ("district of columbia", "washington dc", "washington d c"), "FL": ("florida",),
+    "GA": ("georgia",), "HI": ("hawaii",), "ID": ("idaho",), "IL": ("illinois",),
+    "IN": ("indiana",), "IA": ("iowa",), "KS": ("kansas",), "KY": ("kentucky",),
+    "LA": ("louisiana", "luisiana"), "ME": ("maine",), "MD": ("maryland",),
+    "MA": ("massachusetts",), "MI": ("michigan", "michigan state"), "MN": ("minnesota",),
+    "MS": ("mississippi", "misisipi"), "MO": ("missouri",), "MT": ("montana",),
+    "NE": ("nebraska",), "NV": ("nevada",), "NH": ("new hampshire", "nuevo hampshire"),
+    "NJ": ("new jersey", "nueva jersey"), "NM": ("new mexico", "nuevo mexico"),
+    "NY": ("new york", "nueva york", "new york state"), "NC": ("north carolina", "carolina del norte"),
+    "ND": ("north dakota", "dakota del norte"), "OH": ("ohio",), "OK": ("oklahoma",),
+    "OR": ("oregon",), "PA": ("pennsylvania", "pensilvania"), "RI": ("rhode island",),
+    "SC": ("south carolina", "carolina del sur"), "SD": ("south dakota", "dakota del sur"),
+    "TN": ("tennessee",), "TX": ("texas", "tejas"), "UT": ("utah",), "VT": ("vermont",),
+    "VA": ("virginia",), "WA": ("washington", "washington state"),
+    "WV": ("west virginia", "virginia occidental"), "WI": ("wisconsin",), "WY": ("wyoming",),
+    "PR": ("puerto rico",), "GU": ("guam",), "VI": ("us virgin islands", "islas virgenes"),
+}
+US_STATE_CODES = frozenset(STATE_NAMES)
+
+_ZIP = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
+#: A city must have at least this share of its ZIP codes in one state to be placed there.
+CITY_STATE_SHARE = 0.8
+
+
+@dataclasses.dataclass(frozen=True)
+class Location:
+    state: str  # two-letter code
+    county: str | None = None  # e.g. "Cook" (without "County")
+
+    def as_session(self) -> dict[str, str | None]:
+        return {"state": self.state, "county": self.county}
+
+    @classmethod
+    def from_session(cls, data: object) -> "Location | None":
+        if isinstance(data, dict) and data.get("state") in US_STATE_CODES:
+            county = data.get("county")
+            return cls(str(data["state"]), str(county) if county else None)
+        return None
+
+    def label(self) -> str:
+        return f"{self.county} County, {self.state}" if self.county else self.state
+
+
+def _county_name(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    for suffix in (" County", " Parish", " Borough", " Census Area", " Municipality"):
+        if raw.endswith(suffix):
+            return raw[: -len(suffix)]
+    return raw
+
+
+class LocationResolver:
+    """Resolves ZIP codes, cities and state names. Build once per app (indexes ~40k ZIPs)."""
+
+    def __init__(self) -> None:
+        self._by_zip: dict[str, Location] = {}
+        cities: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+        counties: dict[tuple[str, str], collections.Counter] = collections.defaultdict(collections.Counter)
+        self._counties_by_zip3: dict[str, set[tuple[str, str]]] = collections.defaultdict(set)
+        for record in zipcodes.list_all():
+            state = record.get("state")
+            if state not in US_STATE_CODES:
+                continue
+            county = _county_name(record.get("county"))
+            self._by_zip[record["zip_code"]] = Location(state, county)
+            city = fold(record.get("city") or "")
+            cities[city][state] += 1
+            counties[(city, state)][county] += 1
+            if county:
+                self._counties_by_zip3[record["zip_code"][:3]].add((state, county))
+        self._cities: dict[str, Location] = {}
+        for city, states in cities.items():
+            state, count = states.most_common(1)[0]
+            if count / sum(states.values()) >= CITY_STATE_SHARE:
+                county, county_count = counties[(city, state)].most_common(1)[0]
+                share = county_count / count
+                self._cities[city] = Location(state, county if share >= CITY_STATE_SHARE else None)
+        self._state_words = {name: code for code, names in STATE_NAMES.items() for name in names}
+
+    def from_zip(self, zip_code: str) -> Location | None:
+        return self._by_zip.get(zip_code[:5])
+
+    def counties_for_zip_prefix(self, prefix: str) -> set[tuple[str, str]]:
+        """(state, county) pairs that have ZIP codes starting with ``prefix`` (3 digits)."""
+        return set(self._counties_by_zip3.get(prefix[:3], ()))
+
+    def from_state(self, text: str) -> Location | None:
+        """A state by name ("Texas", "tejas") or by upper-case code ("TX").
+
+        A two-letter code counts only in capitals and never "OK": "ok", "in",
+        "me", "or", "hi" are ordinary words far more often than states.
+        """
+        code = self._state_words.get(fold(text))
+        stripped = text.strip()
+        if code is None and len(stripped) == 2 and stripped.isupper() and stripped != "OK":
+            code = stripped if stripped in US_STATE_CODES else None
+        return Location(code) if code else None
+
+    def from_city(self, text: str) -> Location | None:
+        return self._cities.get(fold(text))
+
+    def from_text(self, text: str) -> Location | None:
+        """A location when the whole message is a ZIP, a state or a city name."""
+        stripped = text.strip()
+        match = _ZIP.fullmatch(stripped)
+        if match:
+            return self.from_zip(match.group(1))
+        return self.from_state(stripped) or self.from_city(stripped)
+
+    def from_entities(self, entities) -> Location | None:
+        """A location from NLU entities (``zip``, ``city``, ``state``); ZIP wins, then city+state."""
+        by_name: dict[str, str] = {}
+        for entity in entities:
+            by_name.setdefault(entity.name, entity.value)
+        if "zip" in by_name:
+            match = _ZIP.search(by_name["zip"])
+            if match and self.from_zip(match.group(1)):
+                return self.from_zip(match.group(1))
+        state = self.from_state(by_name["state"]) if "state" in by_name else None
+        if "city" in by_name:
+            city = self.from_city(by_name["city"])
+            if city and (state is None or city.state == state.state):
+                return city
+        return state
+
+    def zip_in_text(self, text: str) -> Location | None:
+        """A location from a ZIP code anywhere in the message (the NLU may miss it)."""
+        match = _ZIP.search(text)
+        return self.from_zip(match.group(1)) if match else None
