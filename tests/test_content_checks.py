@@ -131,3 +131,64 @@ def test_the_real_content_passes():
     root = Path(__file__).resolve().parent.parent
     report = run_checks(root / "responses", root / "locales", root / "intents" / "domain.yml")
     assert report.ok, "\n".join(report.problems)
+
+
+def test_unknown_state_variant_fails(tree):
+    topic = tree / "responses" / "topics" / "detainer.yml"
+    data = yaml.safe_load(topic.read_text())
+    data["states"] = {"XX": {"first": "Somewhere else. Call {hotline}.", "sources": ["x"]}}
+    write(topic, data)
+    update_all(tree / "responses", tree / "locales", ("en", "es"))
+    assert any("detainer.states.XX: unknown state" in p for p in check(tree).problems)
+
+
+def test_state_variant_needs_translation_and_budget(tree):
+    topic = tree / "responses" / "topics" / "detainer.yml"
+    data = yaml.safe_load(topic.read_text())
+    data["states"] = {"IL": {"first": "Illinois limits holds. " * 25 + "Call {hotline}.", "sources": ["5 ILCS 805"]}}
+    write(topic, data)
+    update_all(tree / "responses", tree / "locales", ("en", "es"))
+    problems = check(tree).problems
+    assert any("[es] detainer.states.IL.first: missing translation" in p for p in problems)
+    assert any("[en] detainer.states.IL.first:" in p and "SMS segments" in p for p in problems)
+
+
+def directory_entry(**overrides):
+    entry = {
+        "id": "cook_pd", "name": "Cook County Public Defender", "short_name": "Cook County PD",
+        "phone": "+1 844-817-4448", "languages": ["en", "es"], "kinds": ["defender"],
+        "coverage": {"states": ["IL"], "counties": ["Cook"]},
+    }
+    entry.update(overrides)
+    return entry
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"phone": "+1 555-0100"}, "is not a valid phone number"),
+        ({"phone": "1-866-347-2423"}, "tip line"),
+        ({"kinds": ["snacks"]}, "kinds must be"),
+        ({"languages": ["xx"]}, "unknown language"),
+        ({"coverage": {"states": ["ZZ"]}}, "unknown state"),
+        ({"short_name": "A very long organization name indeed"}, "short_name longer"),
+    ],
+)
+def test_directory_mistakes_fail(tree, overrides, expected):
+    write(tree / "responses" / "directory.yml", {"entries": [directory_entry(**overrides)]})
+    assert any(expected in p for p in check(tree).problems), check(tree).problems
+
+
+def test_valid_directory_passes_and_counts_local_names_in_budget(tree):
+    write(tree / "responses" / "directory.yml", {"entries": [directory_entry()]})
+    assert check(tree).ok
+
+
+def test_urgent_topic_without_hotline_first_fails(tree):
+    topic = tree / "responses" / "topics" / "ice_at_home.yml"
+    write(topic, {
+        "intent": "ice_at_home", "menu_label": "ICE at the door", "reviewed": "2026-11-28",
+        "sources": ["ACLU"], "first": "Do not open the door. Call {hotline}.", "more": "More.",
+    })
+    update_all(tree / "responses", tree / "locales", ("en", "es"))
+    assert any("ice_at_home.first: urgent topic must give {hotline}" in p for p in check(tree).problems)
