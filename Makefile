@@ -9,7 +9,7 @@ PY := $(APP_VENV)/bin/python
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup app-env rasa-env system-deps train run chat test check-content translations bench-nlu clean
+.PHONY: help setup app-env rasa-env system-deps train run chat test check-content translations bench-nlu bench-lang clean
 
 help:
 	@echo "make run            set up, train if needed, start Rasa + webhook (web chat on http://127.0.0.1:$${PORT:-5000}/)"
@@ -19,6 +19,7 @@ help:
 	@echo "make check-content  check answers, translations and SMS segment budgets"
 	@echo "make translations   extract English texts and update the .po catalogs (Babel)"
 	@echo "make bench-nlu      intent accuracy on the held-out test set (benchmarks/)"
+	@echo "make bench-lang     language-detection accuracy (benchmarks/)"
 
 setup: app-env rasa-env
 
@@ -44,15 +45,16 @@ check-content: app-env
 	@$(PY) -m bot.checks
 
 translations: app-env
-	@$(APP_VENV)/bin/pybabel extract -F babel.cfg --no-location --omit-header -o locales/messages.pot . >/dev/null
-	@$(APP_VENV)/bin/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching=false --ignore-obsolete >/dev/null
-	@echo "==> catalogs updated under locales/; translate new or fuzzy entries, then run make check-content"
+	@$(PY) -m bot.catalogs update
 
 test: setup system-deps train check-content
 	@$(APP_VENV)/bin/pytest -q
 
 bench-nlu: setup train
 	@$(PY) benchmarks/nlu_accuracy.py
+
+bench-lang: app-env
+	@$(PY) benchmarks/language_detection.py
 
 clean:
 	rm -rf models results .pytest_cache

@@ -9,6 +9,7 @@ nowhere. Prints a per-locale table of completeness and segments.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import re
 import string
@@ -253,10 +254,18 @@ def format_report(report: Report) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="check answers, translations and SMS budgets")
+    parser.add_argument("--lang", action="append", help="only report on this locale (repeatable); for translators")
+    args = parser.parse_args(argv)
     report = run_checks(
         PROJECT_ROOT / "responses", PROJECT_ROOT / "locales", PROJECT_ROOT / "intents" / "domain.yml"
     )
+    if args.lang:
+        wanted = tuple(f"[{lang}]" for lang in args.lang)
+        report.problems = [p for p in report.problems if p.startswith(wanted) or not p.startswith("[")]
+        report.rows = [row for row in report.rows if row[0] in args.lang]
+        report.completeness = {k: v for k, v in report.completeness.items() if k in args.lang or k == "en"}
     print(format_report(report))
     return 0 if report.ok else 1
 

@@ -19,7 +19,14 @@ from bot import keywords
 from bot.answers import ROUTED_TOPICS, AnswerComposer
 from bot.content import ContentBase
 from bot.identity import Sender
-from bot.languages import LanguageDetector, explicit_switch, fold, languages_named_in
+from bot.languages import (
+    NATIVE_NAMES,
+    SUPPORTED_LANGUAGES,
+    LanguageDetector,
+    explicit_switch,
+    fold,
+    languages_named_in,
+)
 from bot.location import Location, LocationResolver
 from bot.nlu import Entity, NluResult, NluUnavailable, RasaClient
 from bot.segments import MAX_BODY_CHARS
@@ -61,6 +68,11 @@ class Reply:
     lang: str
     intent: str  # what the engine decided, e.g. "detainer", "menu", "fallback"
     nlu_available: bool = True
+
+
+def language_line() -> str:
+    """The compact language menu of a first reply: each language in its own name."""
+    return " | ".join(NATIVE_NAMES[code] for code in SUPPORTED_LANGUAGES)
 
 
 def clean_text(text: str | None) -> str:
@@ -114,9 +126,8 @@ class ConversationEngine:
             self.store.delete_session(sender.key)
             return reply
         if first_contact and reply.intent not in ("stop",):
-            reply = dataclasses.replace(
-                reply, messages=reply.messages + (self.content.text("system.welcome", reply.lang),)
-            )
+            welcome = f"{self.content.text('system.welcome', reply.lang)}\n{language_line()}"
+            reply = dataclasses.replace(reply, messages=reply.messages + (welcome,))
         session["lang"] = reply.lang
         session["turns"] = int(session.get("turns") or 0) + 1
         self.store.save_session(sender.key, session, self.state_ttl)
@@ -129,6 +140,8 @@ class ConversationEngine:
     # -- decisions -------------------------------------------------------
 
     def _decide(self, sender: Sender, body: str, session: dict[str, Any], lang: str) -> Reply:
+        # The language menu's numbers mean languages for the very next message only.
+        awaiting_language = session.pop("awaiting_language", False)
         if not has_words(body):
             return self._with_menu("system.empty_message", lang, "empty")
 
@@ -141,6 +154,9 @@ class ConversationEngine:
             return self._command(command, session, lang)
 
         number = keywords.menu_number(body)
+        if number is not None and awaiting_language and 1 <= number <= len(SUPPORTED_LANGUAGES):
+            chosen = SUPPORTED_LANGUAGES[number - 1]
+            return self._with_menu("system.language_changed", chosen, "change_language")
         if number is not None and not keywords.looks_like_zip(body):
             if 1 <= number <= len(self.content.menu):
                 return self._topic(self.content.menu[number - 1], session, lang)
@@ -213,7 +229,7 @@ class ConversationEngine:
         if intent == "help_menu":
             return self._with_menu(None, lang, intent)
         if intent == "change_language":
-            return self._change_language(body, lang)
+            return self._change_language(body, session, lang)
         if intent == "delete_data":
             return self._say("system.delete_done", lang, intent)
         simple = {
@@ -246,13 +262,22 @@ class ConversationEngine:
             return self._with_menu("system.greet", lang, "start")
         if command == "delete":
             return self._say("system.delete_done", lang, "delete_data")
+        if command == "language":
+            return self._language_menu(session, lang)
         raise AssertionError(f"unhandled command {command}")
 
-    def _change_language(self, body: str, lang: str) -> Reply:
+    def _change_language(self, body: str, session: dict[str, Any], lang: str) -> Reply:
         for code in languages_named_in(body):
             if code != lang:
                 return self._with_menu("system.language_changed", code, "change_language")
-        return self._say("system.language_menu", lang, "change_language")
+        return self._language_menu(session, lang)
+
+    def _language_menu(self, session: dict[str, Any], lang: str) -> Reply:
+        """Numbered list of languages in their own names; the next number picks one."""
+        session["awaiting_language"] = True
+        lines = [self.content.text("system.language_menu", lang)]
+        lines += [f"{n} {NATIVE_NAMES[code]}" for n, code in enumerate(SUPPORTED_LANGUAGES, start=1)]
+        return Reply(("\n".join(lines),), lang, "change_language")
 
     # -- composing -------------------------------------------------------
 

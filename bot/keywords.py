@@ -12,35 +12,23 @@ import re
 
 from bot.languages import fold
 
-#: Whole-message commands, compared after ``fold`` (lower case, no accents).
-COMMANDS: dict[str, str] = {
-    "menu": "menu",
-    "opciones": "menu",
-    "options": "menu",
-    "more": "more",
-    "mas": "more",
-    "mas info": "more",
-    "more info": "more",
-    "help": "help",
-    "info": "help",
-    "ayuda": "help",
-    "stop": "stop",
-    "stopall": "stop",
-    "unsubscribe": "stop",
-    "cancel": "stop",
-    "end": "stop",
-    "quit": "stop",
-    "revoke": "stop",
-    "optout": "stop",
-    "alto": "stop",
-    "parar": "stop",
-    "start": "start",
-    "unstop": "start",
-    "delete": "delete",
-    "borrar": "delete",
-    "delete my data": "delete",
-    "borrar mis datos": "delete",
+#: Whole-message commands in every supported language, compared after ``fold``
+#: (lower case, no accents). Answers tell people to use these words, so a
+#: translation must name a word listed here (``make check-content`` checks the
+#: upper-case words in footers).
+_COMMAND_WORDS: dict[str, tuple[str, ...]] = {
+    "menu": ("menu", "opciones", "options", "meni", "菜单", "目录", "thuc don", "قائمة", "القائمة"),
+    "more": ("more", "more info", "mas", "mas info", "plus", "plis", "mais", "更多", "them", "xem them", "المزيد", "مزيد"),
+    "help": ("help", "info", "ayuda", "aide", "ed", "ede", "ajuda", "帮助", "giup", "giup do", "مساعدة"),
+    "stop": ("stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "alto", "parar",
+             "arret", "arrete", "sispann", "pare", "停止", "退订", "dung", "ngung", "توقف", "الغاء"),
+    "start": ("start", "unstop"),
+    "delete": ("delete", "borrar", "delete my data", "borrar mis datos", "efase", "supprimer", "apagar",
+               "删除", "xoa", "احذف", "حذف"),
+    "language": ("language", "languages", "lang", "idioma", "idiomas", "langue", "lang", "lang", "lingua",
+                 "语言", "ngon ngu", "اللغة", "لغة"),
 }
+COMMANDS: dict[str, str] = {word: command for command, words in _COMMAND_WORDS.items() for word in words}
 
 #: Fallback intent keywords (folded). Order matters: urgent topics first.
 FALLBACK_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -16,10 +16,10 @@ import unicodedata
 from lingua import Language, LanguageDetectorBuilder
 
 #: Locale codes, in language-menu order. Every answer exists in each of these.
-SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "es")
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "es", "ht", "fr", "pt", "zh", "vi", "ar")
 
 #: Every locale the project plans for (directory entries may list any of them).
-KNOWN_LANGUAGE_CODES: tuple[str, ...] = ("en", "es", "ht", "fr", "pt", "zh", "vi", "ar")
+KNOWN_LANGUAGE_CODES: tuple[str, ...] = SUPPORTED_LANGUAGES
 
 #: How each language is named in its own language (language menu).
 NATIVE_NAMES: dict[str, str] = {
@@ -36,9 +36,11 @@ NATIVE_NAMES: dict[str, str] = {
 #: Written right to left (the web chat sets dir="rtl").
 RTL_LANGUAGES: frozenset[str] = frozenset({"ar"})
 
-#: Languages whose SMS replies may drop accents to stay in GSM-7 (cheaper, and
-#: still readable). Vietnamese would lose meaning, so it is never folded.
-GSM_FOLD_LANGUAGES: frozenset[str] = frozenset({"en", "es", "ht", "fr", "pt"})
+#: Languages whose SMS replies drop accents when that keeps the message in
+#: GSM-7 (a third of the cost). Vietnamese is included: texting without tone
+#: marks ("khong dau") is common and readable, and with them a useful answer
+#: would not fit in three UCS-2 segments. The web chat always shows full text.
+GSM_FOLD_LANGUAGES: frozenset[str] = frozenset({"en", "es", "ht", "fr", "pt", "vi"})
 
 _LINGUA = {
     "en": Language.ENGLISH,
@@ -61,21 +63,37 @@ _SWITCH_WORDS: dict[str, tuple[str, ...]] = {
 }
 _SWITCH_LOOKUP: dict[str, str] = {word: code for code, words in _SWITCH_WORDS.items() for word in words}
 
-#: Words common in Kreyòl texts and rare in the other supported languages.
+#: Words common in Kreyòl texts and rare in the other supported languages
+#: (lingua has no Haitian Creole model). Compared after ``fold``.
 _KREYOL_WORDS = frozenset(
-    """mwen m nou yo li ou w kijan koman poukisa kisa kibo kote konnen fe ale pral ap
-    yon nan lajol pitit manman bezwen avoka imigrasyon lapolis ki rele tanpri mesi bonjou
-    bonswa anpil kounye moun lekol kay kapab kab vle ede anko gade isit sispann pale
-    lakou jij kosyon prizon arete fre se pou ak sou kounya konbyen lajan""".split()
+    """mwen nou yo kijan koman poukisa kisa kibo kote konnen fe ale pral ap yon nan lajol
+    pitit manman bezwen avoka imigrasyon lapolis rele tanpri mesi bonjou bonswa anpil
+    kounye kounyeya moun lekol kay kapab kab vle ede anko gade isit sispann pale lakou jij
+    kosyon prizon arete fre konbyen lajan sak pase eske nimewo detni tonton matant babay
+    paske toujou janm kiyes tande kounya""".split()
 )
-#: Markers that are also ordinary words elsewhere ("a", "se", "pou"): they count half.
-_KREYOL_WEAK = frozenset({"se", "pou", "ak", "sou", "ki", "li", "w", "m", "ou", "nou"})
+#: Kreyòl markers that are also ordinary words elsewhere: they count half.
+_KREYOL_WEAK = frozenset({"pou", "ak", "sou", "ki", "li", "w", "m", "ou", "pa", "ka", "byen", "ye", "fe", "tou"})
+#: Vietnamese words as texted without tone marks (lingua needs the marks).
+_VIETNAMESE_WORDS = frozenset(
+    """khong ko duoc dc nguoi truc xuat bao lanh giup nhieu nhiu roi cua minh vay dau lam
+    chung voi nay phai luat canh truong cam xin chao tieng viet ong hong dung""".split()
+)
+#: Vietnamese markers that are also words elsewhere: they count half.
+_VIETNAMESE_WEAK = frozenset({"anh", "gi", "bi", "em", "thi", "toi", "nha", "su", "sat", "hoc", "on", "viet"})
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 
-#: Below this confidence, or with fewer letters than this, we keep the current language.
-MIN_CONFIDENCE = 0.80
+#: lingua's top language must reach this confidence and lead the next by this
+#: margin; otherwise, or with fewer letters than MIN_LETTERS, we keep the
+#: current language. Tuned with benchmarks/language_detection.py.
+MIN_CONFIDENCE = 0.5
+MIN_MARGIN = 0.2
+#: Marker words identify Kreyòl or unaccented Vietnamese when they score at
+#: least MIN_MARKER_SCORE and make up MIN_MARKER_SHARE of the message's words.
+MIN_MARKER_SCORE = 1.5
+MIN_MARKER_SHARE = 0.25
 MIN_LETTERS = 4
 
 
@@ -104,9 +122,16 @@ def languages_named_in(text: str) -> list[str]:
     return found
 
 
+def _marker_score(text: str, words: frozenset[str], weak: frozenset[str]) -> float:
+    return sum(0.5 if word in weak else 1.0 for word in fold(text).split() if word in words or word in weak)
+
+
 def kreyol_score(text: str) -> float:
-    words = fold(text).split()
-    return sum(0.5 if word in _KREYOL_WEAK else 1.0 for word in words if word in _KREYOL_WORDS)
+    return _marker_score(text, _KREYOL_WORDS, _KREYOL_WEAK)
+
+
+def vietnamese_score(text: str) -> float:
+    return _marker_score(text, _VIETNAMESE_WORDS, _VIETNAMESE_WEAK)
 
 
 class LanguageDetector:
@@ -129,9 +154,15 @@ class LanguageDetector:
         letters = sum(ch.isalpha() for ch in text)
         if letters < MIN_LETTERS:
             return None
-        if "ht" in self.languages and kreyol_score(text) >= 2:
-            return "ht"
+        words = max(len(fold(text).split()), 1)
+        scores = {"ht": kreyol_score(text), "vi": vietnamese_score(text)}
+        best = max((code for code in scores if code in self.languages), key=scores.get, default=None)
+        if best and scores[best] >= MIN_MARKER_SCORE and scores[best] / words >= MIN_MARKER_SHARE:
+            return best
         values = self._detector.compute_language_confidence_values(text)
-        if not values or values[0].value < MIN_CONFIDENCE:
+        if not values:
+            return None
+        second = values[1].value if len(values) > 1 else 0.0
+        if values[0].value < MIN_CONFIDENCE or values[0].value - second < MIN_MARGIN:
             return None
         return self._codes.get(values[0].language)

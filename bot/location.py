@@ -38,6 +38,20 @@ STATE_NAMES: dict[str, tuple[str, ...]] = {
 }
 US_STATE_CODES = frozenset(STATE_NAMES)
 
+#: State names as written in the other supported languages (folded: no accents).
+STATE_NAMES_OTHER_LANGUAGES: dict[str, str] = {
+    "californie": "CA", "kalifoni": "CA", "californy": "CA", "加州": "CA", "加利福尼亚": "CA", "كاليفورنيا": "CA",
+    "floride": "FL", "florid": "FL", "florida": "FL", "佛罗里达": "FL", "佛州": "FL", "فلوريدا": "FL",
+    "texas": "TX", "teksas": "TX", "得州": "TX", "德州": "TX", "德克萨斯": "TX", "تكساس": "TX",
+    "new york": "NY", "nouyok": "NY", "nova york": "NY", "纽约": "NY", "纽约州": "NY", "نيويورك": "NY",
+    "illinois": "IL", "ilinwa": "IL", "伊利诺伊": "IL", "伊利诺伊州": "IL", "إلينوي": "IL", "الينوي": "IL",
+    "oregon": "OR", "俄勒冈": "OR", "أوريغون": "OR",
+    "georgie": "GA", "jeyoji": "GA", "caroline du nord": "NC", "karolin di no": "NC",
+    "louisiane": "LA", "lwizyan": "LA", "massachusetts": "MA", "masachouset": "MA", "massachusets": "MA",
+    "new jersey": "NJ", "nouvo jese": "NJ", "pennsylvanie": "PA", "pensilvani": "PA",
+    "michigan": "MI", "ميشيغان": "MI", "密歇根": "MI", "washington": "WA", "华盛顿州": "WA",
+}
+
 _ZIP = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
 #: A city must have at least this share of its ZIP codes in one state to be placed there.
 CITY_STATE_SHARE = 0.8
@@ -98,6 +112,7 @@ class LocationResolver:
                 share = county_count / count
                 self._cities[city] = Location(state, county if share >= CITY_STATE_SHARE else None)
         self._state_words = {name: code for code, names in STATE_NAMES.items() for name in names}
+        self._state_words.update(STATE_NAMES_OTHER_LANGUAGES)
 
     def from_zip(self, zip_code: str) -> Location | None:
         return self._by_zip.get(zip_code[:5])

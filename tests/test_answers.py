@@ -64,8 +64,10 @@ def test_spanish_more_is_mas(app, client, phone):
 
 def test_first_contact_adds_the_disclaimer_once(app, client, phone):
     content = app.extensions["kyr"].content
+    from bot.engine import language_line
+
     first = answer(client, phone, "hello")
-    assert first[-1] == sms_text(content.text("system.welcome", "en"), "en")
+    assert first[-1] == sms_text(content.text("system.welcome", "en") + "\n" + language_line(), "en")
     second = answer(client, phone, "can the police question my son at school")
     assert len(second) == 1
 
@@ -127,3 +129,17 @@ def test_location_entities_are_extracted(app):
     result = nlu.parse("im in Houston Texas")
     names = {e.name for e in result.entities}
     assert result.intent == "give_location" and {"city", "state"} <= names
+
+
+def test_language_menu_by_number(app, client, phone):
+    from bot.languages import SUPPORTED_LANGUAGES
+
+    answer(client, phone, "hello")
+    menu = answer(client, phone, "LANGUAGE")
+    assert "2 Español" in menu[0]
+    switched = answer(client, phone, str(SUPPORTED_LANGUAGES.index("es") + 1))
+    content = app.extensions["kyr"].content
+    assert switched[0].startswith(sms_text(content.text("system.language_changed", "es"), "es"))
+    # The number only meant a language right after the language menu.
+    topic = answer(client, phone, "1")
+    assert topic[0].startswith(expected_start(app, f"{content.menu[0]}.first", "es"))

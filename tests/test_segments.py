@@ -37,4 +37,6 @@ def test_fold_only_when_everything_folds():
 
 def test_sms_text_folds_only_allowed_languages():
     assert sms_text("información", "es") == "informacion"
-    assert sms_text("thông tin", "vi") == "thông tin"
+    assert sms_text("thông tin", "vi") == "thong tin"
+    assert sms_text("信息 información", "zh") == "信息 información"
+    assert sms_text("información", "ar") == "información"
