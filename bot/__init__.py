@@ -38,6 +38,10 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(webchat_bp)
     app.register_blueprint(health_bp)
 
+    from bot import security
+
+    security.init_app(app)
+
     from bot.cli import register_commands
 
     register_commands(app)

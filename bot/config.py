@@ -44,6 +44,10 @@ class Settings:
     log_level: str
     #: True when ID_HASH_KEY/SECRET_KEY were generated for this process only.
     ephemeral_keys: bool = False
+    #: "development" (default) or "production" (refuses to start without real secrets).
+    app_env: str = "development"
+    #: Origins (scheme://host[:port]) allowed to embed the web chat and call /api/chat.
+    allowed_origins: tuple[str, ...] = ()
 
 
 def _float(environ: Mapping[str, str], name: str, default: float) -> float:
@@ -71,8 +75,40 @@ def _optional(environ: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+#: Values that mean "not configured" (the placeholders in .env.example).
+PLACEHOLDER_SECRETS = frozenset({"change-me", "changeme", "secret", "dev", "test", "xxx", "todo"})
+#: What production refuses to start without, and why each matters.
+PRODUCTION_SECRETS = {
+    "SECRET_KEY": "signs web sessions",
+    "ID_HASH_KEY": "keys the hashes that replace phone numbers",
+    "TWILIO_AUTH_TOKEN": "checks that /sms requests come from Twilio",
+}
+PRODUCTION_SETTINGS = {
+    "REDIS_URL": "shared state across workers (the in-memory store is for development)",
+    "PUBLIC_URL": "the URL Twilio signs behind your TLS proxy",
+}
+
+
+def check_production(environ: Mapping[str, str]) -> None:
+    """Refuse to run in production with a missing or placeholder secret, naming it."""
+    problems = []
+    for name, why in {**PRODUCTION_SECRETS, **PRODUCTION_SETTINGS}.items():
+        value = (environ.get(name) or "").strip()
+        if not value:
+            problems.append(f"{name} is not set ({why})")
+        elif name in PRODUCTION_SECRETS and (value.lower() in PLACEHOLDER_SECRETS or len(value) < 16):
+            problems.append(f"{name} is a placeholder or too short ({why}); use a long random value")
+    if problems:
+        raise ConfigError("APP_ENV=production refuses to start: " + "; ".join(problems))
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Build ``Settings`` from an environment mapping (``os.environ`` or a test dict)."""
+    app_env = (environ.get("APP_ENV") or "development").strip().lower()
+    if app_env not in ("development", "production"):
+        raise ConfigError(f"APP_ENV must be development or production, got {app_env!r}")
+    if app_env == "production":
+        check_production(environ)
     rasa_port = _int(environ, "RASA_PORT", 5005)
     rasa_timeout = _float(environ, "RASA_TIMEOUT", 1.5)
     if not 0 < rasa_timeout <= MAX_RASA_TIMEOUT:
@@ -113,4 +149,18 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         locales_dir=Path(environ.get("LOCALES_DIR") or PROJECT_ROOT / "locales"),
         log_level=(environ.get("LOG_LEVEL") or "INFO").upper(),
         ephemeral_keys=ephemeral,
+        app_env=app_env,
+        allowed_origins=_origins(environ.get("ALLOWED_ORIGINS")),
     )
+
+
+def _origins(raw: str | None) -> tuple[str, ...]:
+    origins = []
+    for item in (raw or "").replace(" ", ",").split(","):
+        item = item.strip().rstrip("/")
+        if not item:
+            continue
+        if not (item.startswith("https://") or item.startswith("http://")):
+            raise ConfigError(f"ALLOWED_ORIGINS entries must look like https://example.org, got {item!r}")
+        origins.append(item)
+    return tuple(origins)

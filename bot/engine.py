@@ -115,12 +115,14 @@ class ConversationEngine:
 
     # -- entry point -----------------------------------------------------
 
-    def handle(self, sender: Sender, text: str | None) -> Reply:
+    def handle(self, sender: Sender, text: str | None, language_hint: str | None = None) -> Reply:
+        """Answer one message. ``language_hint`` (e.g. the browser's language) only
+        sets the language of a conversation that has none yet."""
         body = clean_text(text)
         stored = self.store.load_session(sender.key)
         session: dict[str, Any] = stored if self._valid_session(stored) else {"v": SESSION_VERSION}
         first_contact = stored is None
-        lang = session.get("lang") or self.default_language
+        lang = session.get("lang") or language_hint or self.default_language
         reply = self._decide(sender, body, session, lang)
         if reply.intent == "delete_data":
             self.store.delete_session(sender.key)

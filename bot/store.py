@@ -107,14 +107,17 @@ class RedisStore:
     kind = "redis"
 
     def __init__(self, url: str, *, socket_timeout: float = 0.5, cooldown: float = 1.0):
-        self._client = redis.Redis.from_url(
-            url,
+        options = dict(
             decode_responses=True,
             socket_connect_timeout=socket_timeout,
             socket_timeout=socket_timeout,
             retry=Retry(NoBackoff(), 0),
             health_check_interval=15,
         )
+        if url.startswith(SENTINEL_SCHEME):
+            self._client = sentinel_client(url, options)
+        else:
+            self._client = redis.Redis.from_url(url, **options)
         self._cooldown = cooldown
         self._down_until = 0.0
 
@@ -167,6 +170,37 @@ class RedisStore:
             return bool(self._client.ping())
         except redis.RedisError:
             return False
+
+
+SENTINEL_SCHEME = "redis+sentinel://"
+
+
+def sentinel_client(url: str, options: dict) -> redis.Redis:
+    """A client for the current master behind Redis Sentinel.
+
+    URL form: ``redis+sentinel://[:password@]host1:26379,host2:26379/<service>[/<db>]``.
+    The client asks the sentinels for the master on every reconnect, so a
+    failover is followed without a restart.
+    """
+    from urllib.parse import unquote
+
+    from redis.sentinel import Sentinel
+
+    rest = url[len(SENTINEL_SCHEME):]
+    password = None
+    if "@" in rest:
+        credentials, rest = rest.rsplit("@", 1)
+        password = unquote(credentials.split(":", 1)[-1]) or None
+    hosts_part, _, path = rest.partition("/")
+    service, _, db = path.partition("/")
+    if not hosts_part or not service:
+        raise ValueError("REDIS_URL for Sentinel must look like redis+sentinel://host:26379/mymaster/0")
+    hosts = []
+    for item in hosts_part.split(","):
+        host, _, port = item.partition(":")
+        hosts.append((host, int(port or 26379)))
+    sentinel = Sentinel(hosts, socket_timeout=options["socket_timeout"])
+    return sentinel.master_for(service, db=int(db or 0), password=password, **options)
 
 
 def create_store(redis_url: str | None) -> Store:

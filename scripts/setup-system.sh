@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Install the system programs the tests need (redis-server) when missing.
 set -euo pipefail
-if ! command -v redis-server >/dev/null 2>&1; then
+# Install the system programs the tests need when missing: redis-server (state,
+# Sentinel) and Chromium (browser tests of the web chat embed, via Playwright).
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v chromium >/dev/null 2>&1 || [ -n "${CHROMIUM_PATH:-}" ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    echo "==> installing redis-server (Debian package)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    echo "==> installing ${missing[*]} (Debian packages)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "error: redis-server is needed for the tests; install it (apt-get install redis-server / brew install redis) or set REDIS_URL" >&2
+    echo "error: the tests need ${missing[*]}; install them (apt-get install ${missing[*]}), or set REDIS_URL / CHROMIUM_PATH" >&2
     exit 1
   fi
 fi

@@ -6,6 +6,7 @@
   var form = document.getElementById("composer");
   var input = document.getElementById("message");
   var RTL = { ar: true };
+  var pageLang = document.body.getAttribute("data-lang") || "en";
 
   function show(text, who, lang) {
     var item = document.createElement("li");
@@ -18,7 +19,7 @@
 
   function send(text) {
     show(text, "me");
-    var body = { message: text, session: sessionStorage.getItem("kyr-session") };
+    var body = { message: text, session: sessionStorage.getItem("kyr-session"), lang: pageLang };
     return fetch("/api/chat", {
       method: "POST",
       headers: { "Content-Type": "application/json" },

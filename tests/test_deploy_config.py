@@ -1,0 +1,101 @@
+"""Deployment files are valid and complete; production refuses missing secrets."""
+
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from bot import create_app
+from bot.config import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def compose_schema() -> dict:
+    import json
+
+    import check_jsonschema
+
+    path = Path(check_jsonschema.__file__).parent / "builtin_schemas" / "vendor" / "compose-spec.json"
+    return json.loads(path.read_text())
+
+
+def app_variables() -> set[str]:
+    """Every environment variable bot/config.py reads."""
+    source = (ROOT / "bot" / "config.py").read_text()
+    names = set(re.findall(r'environ(?:\.get)?\(\s*"([A-Z][A-Z0-9_]+)"', source))
+    names |= set(re.findall(r'_(?:int|float|optional)\(environ, "([A-Z][A-Z0-9_]+)"', source))
+    names |= set(re.findall(r'^\s+"([A-Z][A-Z0-9_]+)": "', source, re.MULTILINE))  # PRODUCTION_* tables
+    return names
+
+
+def env_example_variables() -> set[str]:
+    text = (ROOT / ".env.example").read_text()
+    return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", text, re.MULTILINE))
+
+
+def test_compose_file_is_valid_against_the_compose_spec():
+    document = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    jsonschema.validate(document, compose_schema())
+    services = document["services"]
+    assert {"redis", "rasa", "webhook", "train"} <= set(services)
+    redis_command = " ".join(services["redis"]["command"])
+    assert "--appendfsync everysec" in redis_command and "--maxmemory-policy noeviction" in redis_command
+    assert services["rasa"]["image"] == "rasa/rasa:3.6.21-full"
+    assert "ports" not in services["rasa"], "Rasa must not be exposed publicly"
+    assert services["webhook"]["depends_on"]["rasa"]["condition"] == "service_healthy"
+
+
+def test_compose_variables_are_in_env_example():
+    text = (ROOT / "docker-compose.yml").read_text()
+    used = set(re.findall(r"\$\{([A-Z][A-Z0-9_]+)", text))
+    assert used <= env_example_variables(), used - env_example_variables()
+
+
+def test_every_app_variable_is_documented():
+    names = app_variables()
+    assert {"TWILIO_AUTH_TOKEN", "ID_HASH_KEY", "REDIS_URL", "APP_ENV", "ALLOWED_ORIGINS"} <= names
+    readme = (ROOT / "README.md").read_text()
+    undocumented = {name for name in names if f"`{name}`" not in readme}
+    assert not undocumented, f"README lacks {sorted(undocumented)}"
+    missing = names - env_example_variables()
+    assert not missing, f".env.example lacks {sorted(missing)}"
+
+
+def production_env(**overrides):
+    env = {
+        "APP_ENV": "production",
+        "SECRET_KEY": "s" * 32,
+        "ID_HASH_KEY": "k" * 32,
+        "TWILIO_AUTH_TOKEN": "t" * 32,
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "PUBLIC_URL": "https://kyr.example.org",
+    }
+    env.update(overrides)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ID_HASH_KEY", "TWILIO_AUTH_TOKEN", "REDIS_URL", "PUBLIC_URL"])
+def test_production_refuses_to_start_without(missing):
+    with pytest.raises(ConfigError, match=missing):
+        create_app(production_env(**{missing: None}))
+
+
+def test_production_refuses_placeholder_secrets():
+    with pytest.raises(ConfigError, match="ID_HASH_KEY is a placeholder"):
+        create_app(production_env(ID_HASH_KEY="change-me"))
+
+
+def test_production_starts_with_real_secrets():
+    assert create_app(production_env()).extensions["kyr"].settings.app_env == "production"
+
+
+def test_bad_values_are_named():
+    with pytest.raises(ConfigError, match="RASA_TIMEOUT"):
+        create_app({"RASA_TIMEOUT": "5"})
+    with pytest.raises(ConfigError, match="ALLOWED_ORIGINS"):
+        create_app({"ALLOWED_ORIGINS": "example.org"})
+    with pytest.raises(ConfigError, match="APP_ENV"):
+        create_app({"APP_ENV": "staging"})
