@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 from bot.config import PROJECT_ROOT
@@ -100,7 +101,21 @@ def write_catalog(catalog: Catalog, path: Path) -> None:
         write_po(handle, catalog, width=0, omit_header=False, include_previous=True, sort_output=False)
 
 
+def compile_catalog(path: Path, lang: str) -> Path:
+    """Write the binary ``.mo`` beside a ``.po`` (fuzzy entries left out), as ``pybabel compile`` does.
+
+    The bot itself reads the ``.po`` files; the ``.mo`` files are for tools
+    that expect them. Compiling also proves each catalog is well-formed.
+    """
+    catalog = read_catalog(path, lang)
+    target = path.with_suffix(".mo")
+    with target.open("wb") as handle:
+        write_mo(handle, catalog, use_fuzzy=False)
+    return target
+
+
 def update_all(responses_dir: Path, locales_dir: Path, languages=SUPPORTED_LANGUAGES) -> None:
+    """Extract the English texts, update every catalog, and compile each one."""
     entries = source_entries(responses_dir)
     write_catalog(build_template(entries), locales_dir / f"{CATALOG_DOMAIN}.pot")
     for lang in languages:
@@ -108,6 +123,7 @@ def update_all(responses_dir: Path, locales_dir: Path, languages=SUPPORTED_LANGU
             continue
         path = catalog_path(locales_dir, lang)
         write_catalog(update_catalog(read_catalog(path, lang), entries, lang), path)
+        compile_catalog(path, lang)
 
 
 def main(argv: list[str] | None = None) -> int:

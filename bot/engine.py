@@ -105,6 +105,12 @@ class ConversationEngine:
     ):
         self.content = content
         self.answers = answers
+        # A topic's menu label, in any language, picks that topic ("text 'Fix an old conviction'").
+        self._labels = {
+            fold(content.text(f"{intent}.menu_label", lang)): intent
+            for intent in content.topics
+            for lang in (*content.catalogs, "en")
+        }
         self.resolver = resolver
         self.store = store
         self.nlu = nlu
@@ -163,6 +169,10 @@ class ConversationEngine:
             if 1 <= number <= len(self.content.menu):
                 return self._topic(self.content.menu[number - 1], session, lang)
             return self._with_menu("system.not_understood", lang, "fallback")
+
+        labelled = self._labels.get(fold(body))
+        if labelled:
+            return self._topic(labelled, session, lang)
 
         place = self._place_in_whole_message(body, session)
         if place is not None:

@@ -143,3 +143,8 @@ def test_language_menu_by_number(app, client, phone):
     # The number only meant a language right after the language menu.
     topic = answer(client, phone, "1")
     assert topic[0].startswith(expected_start(app, f"{content.menu[0]}.first", "es"))
+
+
+def test_a_menu_label_picks_its_topic(app, client, phone):
+    messages = answer(client, phone, "'Fix an old conviction'")
+    assert messages[0].startswith(expected_start(app, "fix_old_conviction.first", "en"))
