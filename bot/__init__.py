@@ -25,6 +25,14 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
+    if settings.trusted_proxy_hops:
+        # Trust X-Forwarded-* from exactly this many proxies; values an earlier
+        # (untrusted) hop added are ignored. Twilio signatures never depend on
+        # these headers anyway: they are checked against PUBLIC_URL.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
 
     from bot import services
 

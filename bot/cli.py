@@ -33,7 +33,23 @@ def terminal_chat(app: Flask) -> int:
 
 
 def register_commands(app: Flask) -> None:
+    register_audit_command(app)
+
     @app.cli.command("chat")
     def chat_command():
         """Chat with the bot in this terminal (needs a running Rasa for best answers)."""
         raise SystemExit(terminal_chat(app))
+
+
+def register_audit_command(app: Flask) -> None:
+    @app.cli.command("audit-data")
+    def audit_data_command():
+        """Scan Redis: keys without TTL, phone numbers, message bodies, oldest data by kind."""
+        from bot.audit import audit, public_numbers_of
+
+        services = app.extensions[EXTENSION]
+        if services.store.kind != "redis":
+            raise click.ClickException("REDIS_URL is not set: nothing is stored outside this process")
+        report = audit(services.store.client, services.settings, public_numbers_of(services.content, services.router.resources))
+        click.echo(report.format())
+        raise SystemExit(0 if report.clean else 1)

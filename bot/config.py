@@ -44,6 +44,10 @@ class Settings:
     log_level: str
     #: True when ID_HASH_KEY/SECRET_KEY were generated for this process only.
     ephemeral_keys: bool = False
+    #: Messages per sender per minute before the bot sends one notice and then waits.
+    rate_limit_per_minute: int = 20
+    #: Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    trusted_proxy_hops: int = 0
     #: "development" (default) or "production" (refuses to start without real secrets).
     app_env: str = "development"
     #: Origins (scheme://host[:port]) allowed to embed the web chat and call /api/chat.
@@ -68,6 +72,13 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(environ, name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value}")
+    return value
 
 
 def _optional(environ: Mapping[str, str], name: str) -> str | None:
@@ -151,6 +162,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         ephemeral_keys=ephemeral,
         app_env=app_env,
         allowed_origins=_origins(environ.get("ALLOWED_ORIGINS")),
+        rate_limit_per_minute=_positive(environ, "RATE_LIMIT_PER_MINUTE", 20),
+        trusted_proxy_hops=_int(environ, "TRUSTED_PROXY_HOPS", 0),
     )
 
 

@@ -51,6 +51,7 @@ SYSTEM_KEYS = (
     "more_footer_zip",
     "stop_done",
     "help_keyword",
+    "rate_limited",
 )
 CATALOG_DOMAIN = "messages"
 

@@ -102,6 +102,7 @@ class ConversationEngine:
         default_language: str,
         state_ttl: int,
         confidence_threshold: float,
+        rate_limit_per_minute: int = 20,
     ):
         self.content = content
         self.answers = answers
@@ -118,6 +119,7 @@ class ConversationEngine:
         self.default_language = default_language
         self.state_ttl = state_ttl
         self.confidence_threshold = confidence_threshold
+        self.rate_limit_per_minute = rate_limit_per_minute
 
     # -- entry point -----------------------------------------------------
 
@@ -129,9 +131,13 @@ class ConversationEngine:
         session: dict[str, Any] = stored if self._valid_session(stored) else {"v": SESSION_VERSION}
         first_contact = stored is None
         lang = session.get("lang") or language_hint or self.default_language
+        flood = self._flood_reply(sender, lang)
+        if flood is not None:
+            return flood
         reply = self._decide(sender, body, session, lang)
         if reply.intent == "delete_data":
             self.store.delete_session(sender.key)
+            self.store.forget_rate(sender.key)
             return reply
         if first_contact and reply.intent not in ("stop",):
             welcome = f"{self.content.text('system.welcome', reply.lang)}\n{language_line()}"
@@ -140,6 +146,18 @@ class ConversationEngine:
         session["turns"] = int(session.get("turns") or 0) + 1
         self.store.save_session(sender.key, session, self.state_ttl)
         return reply
+
+    def _flood_reply(self, sender: Sender, lang: str) -> Reply | None:
+        """Over the per-minute limit: one polite notice, then silence until the minute ends.
+
+        Counted in the store, so the limit holds across workers and replicas.
+        """
+        count = self.store.hit(sender.key, 60)
+        if count <= self.rate_limit_per_minute:
+            return None
+        if count == self.rate_limit_per_minute + 1:
+            return self._say("system.rate_limited", lang, "rate_limited")
+        return Reply((), lang, "rate_limited")
 
     @staticmethod
     def _valid_session(stored: Any) -> bool:

@@ -58,6 +58,7 @@ def build_services(settings: Settings) -> Services:
         default_language=settings.default_language,
         state_ttl=settings.state_ttl_seconds,
         confidence_threshold=settings.nlu_confidence_threshold,
+        rate_limit_per_minute=settings.rate_limit_per_minute,
     )
     return Services(settings, store, nlu, content, router, engine)
 

@@ -27,6 +27,7 @@ PENDING = "\x00pending"
 
 SESSION_PREFIX = "kyr:session:"
 MESSAGE_PREFIX = "kyr:msg:"
+RATE_PREFIX = "kyr:rate:"
 
 
 class Store(Protocol):
@@ -40,6 +41,8 @@ class Store(Protocol):
     def claim_message(self, message_key: str, ttl: int) -> bool: ...
     def save_reply(self, message_key: str, reply: str, ttl: int) -> None: ...
     def get_reply(self, message_key: str) -> str | None: ...
+    def hit(self, key: str, window: int) -> int: ...
+    def forget_rate(self, key: str) -> None: ...
     def healthy(self) -> bool: ...
 
 
@@ -93,6 +96,18 @@ class MemoryStore:
         with self._lock:
             return self._get(MESSAGE_PREFIX + message_key)
 
+    def hit(self, key: str, window: int) -> int:
+        with self._lock:
+            full = RATE_PREFIX + key
+            count = int(self._get(full) or 0) + 1
+            expires = self._data[full][0] if full in self._data else time.monotonic() + window
+            self._data[full] = (expires, str(count))
+            return count
+
+    def forget_rate(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(RATE_PREFIX + key, None)
+
     def healthy(self) -> bool:
         return True
 
@@ -111,7 +126,9 @@ class RedisStore:
             decode_responses=True,
             socket_connect_timeout=socket_timeout,
             socket_timeout=socket_timeout,
-            retry=Retry(NoBackoff(), 0),
+            # One immediate retry on a fresh connection: after Redis restarts, the
+            # pooled connections are dead and the first command on each would fail.
+            retry=Retry(NoBackoff(), 1),
             health_check_interval=15,
         )
         if url.startswith(SENTINEL_SCHEME):
@@ -165,11 +182,29 @@ class RedisStore:
     def get_reply(self, message_key: str) -> str | None:
         return self._call(None, self._client.get, MESSAGE_PREFIX + message_key)
 
+    def hit(self, key: str, window: int) -> int:
+        """Count one message in a fixed window shared by every worker (0 when Redis is down)."""
+
+        def count() -> int:
+            pipe = self._client.pipeline()
+            pipe.incr(RATE_PREFIX + key)
+            pipe.expire(RATE_PREFIX + key, window, nx=True)
+            return int(pipe.execute()[0])
+
+        return self._call(0, count)
+
+    def forget_rate(self, key: str) -> None:
+        self._call(None, self._client.delete, RATE_PREFIX + key)
+
     def healthy(self) -> bool:
+        """Ping Redis; a success also ends the cooldown, so recovery is immediate."""
         try:
-            return bool(self._client.ping())
+            ok = bool(self._client.ping())
         except redis.RedisError:
             return False
+        if ok:
+            self._down_until = 0.0
+        return ok
 
 
 SENTINEL_SCHEME = "redis+sentinel://"
