@@ -9,7 +9,7 @@ PY := $(APP_VENV)/bin/python
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup app-env rasa-env system-deps train run chat test check-content translations bench-nlu bench-lang audit-data clean
+.PHONY: help setup app-env rasa-env system-deps train run chat test check-content translations bench-nlu bench-lang bench-load audit-data clean
 
 help:
 	@echo "make run            set up, train if needed, start Rasa + webhook (web chat on http://127.0.0.1:$${PORT:-5000}/)"
@@ -20,6 +20,7 @@ help:
 	@echo "make translations   extract English texts and update the .po catalogs (Babel)"
 	@echo "make bench-nlu      intent accuracy on the held-out test set (benchmarks/)"
 	@echo "make bench-lang     language-detection accuracy (benchmarks/)"
+	@echo "make bench-load     10,000 signed messages at concurrency 50 (benchmarks/load_soak.py)"
 	@echo "make audit-data     scan Redis (REDIS_URL) for keys without TTL, phone numbers, message bodies"
 
 setup: app-env rasa-env
@@ -59,6 +60,9 @@ audit-data: app-env
 
 bench-lang: app-env
 	@$(PY) benchmarks/language_detection.py
+
+bench-load: setup system-deps train
+	@$(PY) benchmarks/load_soak.py
 
 clean:
 	rm -rf models results .pytest_cache

@@ -126,6 +126,10 @@ class ConversationEngine:
     def handle(self, sender: Sender, text: str | None, language_hint: str | None = None) -> Reply:
         """Answer one message. ``language_hint`` (e.g. the browser's language) only
         sets the language of a conversation that has none yet."""
+        with self.store.sender_lock(sender.key):
+            return self._handle(sender, text, language_hint)
+
+    def _handle(self, sender: Sender, text: str | None, language_hint: str | None) -> Reply:
         body = clean_text(text)
         stored = self.store.load_session(sender.key)
         session: dict[str, Any] = stored if self._valid_session(stored) else {"v": SESSION_VERSION}

@@ -10,11 +10,12 @@ Every key written has a TTL. Keys hold only keyed hashes, never a number.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
 import time
-from typing import Any, Protocol
+from typing import Any, Iterator, Protocol
 
 import redis
 from redis.backoff import NoBackoff
@@ -28,6 +29,11 @@ PENDING = "\x00pending"
 SESSION_PREFIX = "kyr:session:"
 MESSAGE_PREFIX = "kyr:msg:"
 RATE_PREFIX = "kyr:rate:"
+LOCK_PREFIX = "kyr:lock:"
+#: A conversation step holds its sender's lock at most this long (then it expires).
+LOCK_TTL_SECONDS = 10
+#: How long a second message from the same sender waits for the first one's step.
+LOCK_WAIT_SECONDS = 8
 
 
 class Store(Protocol):
@@ -42,6 +48,7 @@ class Store(Protocol):
     def save_reply(self, message_key: str, reply: str, ttl: int) -> None: ...
     def get_reply(self, message_key: str) -> str | None: ...
     def hit(self, key: str, window: int) -> int: ...
+    def sender_lock(self, key: str) -> contextlib.AbstractContextManager: ...
     def forget_rate(self, key: str) -> None: ...
     def healthy(self) -> bool: ...
 
@@ -54,6 +61,18 @@ class MemoryStore:
     def __init__(self) -> None:
         self._data: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
+        self._sender_locks: dict[str, threading.Lock] = {}
+
+    @contextlib.contextmanager
+    def sender_lock(self, key: str) -> Iterator[None]:
+        with self._lock:
+            lock = self._sender_locks.setdefault(key, threading.Lock())
+        acquired = lock.acquire(timeout=LOCK_WAIT_SECONDS)
+        try:
+            yield
+        finally:
+            if acquired:
+                lock.release()
 
     def _get(self, key: str) -> str | None:
         item = self._data.get(key)
@@ -195,6 +214,25 @@ class RedisStore:
 
     def forget_rate(self, key: str) -> None:
         self._call(None, self._client.delete, RATE_PREFIX + key)
+
+    @contextlib.contextmanager
+    def sender_lock(self, key: str) -> Iterator[None]:
+        """One conversation step per sender at a time, across workers (a Redis lock).
+
+        Two messages from one person processed at once would each read the
+        session and the later write would drop the earlier step. If the lock
+        cannot be had (Redis down, or a step stuck), the step runs anyway:
+        answering matters more than a perfect turn count.
+        """
+        lock = self._client.lock(LOCK_PREFIX + key, timeout=LOCK_TTL_SECONDS, blocking_timeout=LOCK_WAIT_SECONDS)
+        acquired = self._call(False, lock.acquire)
+        if not acquired:
+            log.warning("sender lock not acquired in %s s; answering without it", LOCK_WAIT_SECONDS)
+        try:
+            yield
+        finally:
+            if acquired:
+                self._call(None, lock.release)
 
     def healthy(self) -> bool:
         """Ping Redis; a success also ends the cooldown, so recovery is immediate."""

@@ -10,7 +10,7 @@ if [ -f "$model" ] && [ "$(cat models/.fingerprint 2>/dev/null)" = "$fingerprint
   echo "==> NLU model up to date ($model)"
   exit 0
 fi
-echo "==> training NLU model from intents/ (takes about a minute)"
+echo "==> training NLU model from intents/ (several minutes on 2 cores; progress in models/train.log)"
 start=$(date +%s)
 mkdir -p models
 if ! .venv-rasa/bin/rasa data validate --data intents/data --domain intents/domain.yml \
