@@ -126,7 +126,7 @@ def main() -> int:
         processes.append(subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "webhook:app", "--bind", f"127.0.0.1:{web_port}",
              "--workers", str(args.workers), "--threads", "16", "--timeout", "30"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=(workdir / "webhook.log").open("wb")))
         base = f"http://127.0.0.1:{web_port}"
         wait_http(base + "/healthz")
 
@@ -182,6 +182,8 @@ def main() -> int:
               f"({'no double processing' if turns == len(results) else 'MISMATCH'})")
         print(f"  latency p50 / p99     {statistics.median(latencies) * 1000:.0f} ms / {percentile(latencies, 99) * 1000:.0f} ms")
         print(f"  throughput            {len(deliveries) / wall:.1f} messages/s over {wall:.0f} s")
+        warnings = (workdir / "webhook.log").read_text(errors="replace").count("WARNING")
+        print(f"  webhook warnings      {warnings}")
         ok = lost == 0 and server_errors == 0 and consistent == len(duplicated) and turns == len(results)
         print("  result                " + ("PASS: zero lost, zero 5xx, zero double-processed" if ok else "FAIL"))
         return 0 if ok else 1
@@ -191,7 +193,10 @@ def main() -> int:
         for process in processes:
             process.wait(15)
         stop(rasa)
-        shutil.rmtree(workdir, ignore_errors=True)
+        if os.environ.get("KEEP_LOAD_LOGS"):
+            print(f"logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

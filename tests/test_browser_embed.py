@@ -1,14 +1,27 @@
-"""The one-line embed works in real headless Chromium: bubble, question, answer."""
+"""The one-line embed works in real headless Chromium against `make run`'s stack.
+
+The bot is started exactly as `make run` starts it (``python -m bot.stack run``:
+gunicorn serving webhook:app, using the test Rasa server), and a community
+group's page on another origin embeds it with one script tag.
+"""
 
 import http.server
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+import requests
 
+from bot import create_app
 from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
 
 QUESTION = "my brother is in county jail and they said ICE put a hold on him"
 
@@ -21,12 +34,25 @@ def chromium_path() -> str:
 
 
 @pytest.fixture
-def bot_and_site(make_app):
-    """The bot on one origin and a community group's page embedding it on another."""
+def bot_and_site(settings_env):
+    """The bot (as `make run` starts it) on one origin, a group's page embedding it on another."""
     bot_port, site_port = free_port(), free_port()
     site_origin = f"http://127.0.0.1:{site_port}"
-    app = make_app(ALLOWED_ORIGINS=site_origin, PUBLIC_URL=None)
-    bot_server = make_server("127.0.0.1", bot_port, app, threaded=True)
+    env = {**os.environ, **settings_env, "PORT": str(bot_port), "ALLOWED_ORIGINS": site_origin, "LOG_LEVEL": "WARNING"}
+    env.pop("PUBLIC_URL", None)
+    stack = subprocess.Popen([sys.executable, "-m", "bot.stack", "run"], cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{bot_port}/healthz", timeout=1).ok:
+                break
+        except requests.RequestException:
+            time.sleep(0.3)
+    else:
+        stack.kill()
+        pytest.fail("make run's stack did not come up")
+    app = create_app({k: v for k, v in env.items() if k != "PUBLIC_URL"})  # same content, for expected texts
     page = (
         "<!doctype html><html><head><title>Community group</title></head><body>"
         "<h1>Our community group</h1>"
@@ -44,12 +70,11 @@ def bot_and_site(make_app):
             pass
 
     site_server = http.server.ThreadingHTTPServer(("127.0.0.1", site_port), Site)
-    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (bot_server, site_server)]
-    for thread in threads:
-        thread.start()
+    threading.Thread(target=site_server.serve_forever, daemon=True).start()
     yield app, site_origin
-    bot_server.shutdown()
     site_server.shutdown()
+    stack.send_signal(signal.SIGTERM)  # what Ctrl-C does: the stack stops gunicorn
+    stack.wait(20)
 
 
 @pytest.fixture
