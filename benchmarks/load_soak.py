@@ -15,7 +15,6 @@ once, latency percentiles and throughput.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -122,7 +121,7 @@ def main() -> int:
             wait_until_ready(rasa_url, rasa, timeout=300)
         env = dict(os.environ, TWILIO_AUTH_TOKEN=TOKEN, PUBLIC_URL=PUBLIC_URL, ID_HASH_KEY="load-test-key",
                    SECRET_KEY="load-test-secret", REDIS_URL=f"redis://127.0.0.1:{redis_port}/0", RASA_URL=rasa_url,
-                   LOG_LEVEL="WARNING")
+                   LOG_LEVEL="INFO")
         processes.append(subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "webhook:app", "--bind", f"127.0.0.1:{web_port}",
              "--workers", str(args.workers), "--threads", "16", "--timeout", "30"],
@@ -165,7 +164,11 @@ def main() -> int:
         print(file=sys.stderr)
 
         store = redis.Redis(port=redis_port, decode_responses=True)
-        turns = sum(json.loads(store.get(key) or "{}").get("turns", 0) for key in store.scan_iter("kyr:session:*"))
+        claims = sum(1 for _ in store.scan_iter("kyr:msg:*"))
+        log_text = (workdir / "webhook.log").read_text(errors="replace")
+        # The webhook logs "answered ..." once each time the engine handles a message.
+        processed = log_text.count("answered channel=")
+        replays = log_text.count("duplicate delivery")
         replied = sum(1 for bodies in results.values() for body in bodies if b"<Message>" in body)
         lost = sum(1 for bodies in results.values() for body in bodies if b"<Message>" not in body)
         duplicated = [bodies for bodies in results.values() if len(bodies) > 1]
@@ -178,13 +181,14 @@ def main() -> int:
         print(f"  lost (no reply)       {lost}")
         print(f"  5xx / connection err  {server_errors}")
         print(f"  duplicated sids       {len(duplicated)}; same reply every time: {consistent}")
-        print(f"  conversation steps    {turns} for {len(results)} distinct messages "
-              f"({'no double processing' if turns == len(results) else 'MISMATCH'})")
+        print(f"  processed by engine   {processed} for {len(results)} distinct messages "
+              f"({'each exactly once' if processed == len(results) else 'MISMATCH'}); "
+              f"{replays} retries replayed; {claims} MessageSid claims")
         print(f"  latency p50 / p99     {statistics.median(latencies) * 1000:.0f} ms / {percentile(latencies, 99) * 1000:.0f} ms")
         print(f"  throughput            {len(deliveries) / wall:.1f} messages/s over {wall:.0f} s")
-        warnings = (workdir / "webhook.log").read_text(errors="replace").count("WARNING")
-        print(f"  webhook warnings      {warnings}")
-        ok = lost == 0 and server_errors == 0 and consistent == len(duplicated) and turns == len(results)
+        nlu_timeouts = log_text.count("rasa parse failed")
+        print(f"  Rasa timeouts         {nlu_timeouts} (answered by the keyword fallback instead)")
+        ok = lost == 0 and server_errors == 0 and consistent == len(duplicated) and processed == len(results)
         print("  result                " + ("PASS: zero lost, zero 5xx, zero double-processed" if ok else "FAIL"))
         return 0 if ok else 1
     finally:
