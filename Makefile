@@ -9,12 +9,13 @@ PY := $(APP_VENV)/bin/python
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup app-env rasa-env system-deps train run chat test check-content translations bench-nlu bench-lang bench-load audit-data clean
+.PHONY: help setup app-env rasa-env system-deps node-deps worker train run chat test check-content translations bench-nlu bench-lang bench-load audit-data clean
 
 help:
 	@echo "make run            set up, train if needed, start Rasa + webhook (web chat on http://127.0.0.1:$${PORT:-5000}/)"
 	@echo "make test           set up, train if needed, run the whole test suite"
 	@echo "make chat           chat with the bot in this terminal (starts Rasa)"
+	@echo "make worker         run the outbound message worker (needs REDIS_URL)"
 	@echo "make train          train the NLU model from intents/ (skipped when unchanged)"
 	@echo "make check-content  check answers, translations and SMS segment budgets"
 	@echo "make translations   extract English texts and update the .po catalogs (Babel)"
@@ -34,6 +35,15 @@ rasa-env:
 system-deps:
 	@bash scripts/setup-system.sh
 
+# Test-only Node packages (Prism, Twilio's OpenAPI description), from package-lock.json.
+node-deps:
+	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  echo "==> installing test peers (npm ci)"; npm ci --no-audit --no-fund --loglevel=error; fi
+
+worker: app-env
+	@test -n "$$REDIS_URL" || { echo "error: the outbound worker needs REDIS_URL (the queue lives in Redis)"; exit 1; }
+	@$(APP_VENV)/bin/rq worker kyr-outbound --with-scheduler --url "$$REDIS_URL"
+
 train: rasa-env
 	@bash scripts/train.sh
 
@@ -49,7 +59,7 @@ check-content: app-env
 translations: app-env
 	@$(PY) -m bot.catalogs update
 
-test: setup system-deps train check-content
+test: setup system-deps node-deps train check-content
 	@$(APP_VENV)/bin/pytest -q
 
 bench-nlu: setup train

@@ -23,6 +23,8 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     """Build the app from ``environ`` (default: the process environment)."""
     settings = load_settings(os.environ if environ is None else environ)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # twilio's HTTP client logs request parameters (numbers, texts) at INFO: never let it.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
     if settings.trusted_proxy_hops:

@@ -19,6 +19,11 @@ import redis
 from bot.config import Settings
 from bot.store import MESSAGE_PREFIX, SESSION_PREFIX
 
+#: RQ's bookkeeping keys (queue lists, registries) have no TTL by design and
+#: hold only job ids; the jobs themselves (``rq:job:*``) must expire.
+QUEUE_BOOKKEEPING = ("rq:queues", "rq:queue:", "rq:wip:", "rq:failed:", "rq:finished:", "rq:scheduled:",
+                     "rq:deferred:", "rq:canceled:", "rq:workers", "rq:clean_registries:", "rq:scheduler")
+
 #: Every field a session may hold (bot/engine.py); anything else is a finding.
 SESSION_FIELDS = frozenset({"v", "lang", "topic", "turns", "loc", "awaiting_zip", "awaiting_language"})
 _DIGIT_RUN = re.compile(r"\+?\d[\d\s().-]{8,}\d")
@@ -93,7 +98,7 @@ def audit(client: redis.Redis, settings: Settings, public_numbers: set[str] = fr
         summary = report.kinds.setdefault(kind, KindSummary())
         summary.count += 1
         ttl = client.ttl(key)
-        if ttl == -1:
+        if ttl == -1 and not key.startswith(QUEUE_BOOKKEEPING):
             report.findings.append(f"{key}: no TTL (would be kept forever)")
         lifetime = _lifetime(kind, settings)
         if lifetime and ttl > 0:

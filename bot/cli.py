@@ -34,6 +34,7 @@ def terminal_chat(app: Flask) -> int:
 
 def register_commands(app: Flask) -> None:
     register_audit_command(app)
+    register_outbound_commands(app)
 
     @app.cli.command("chat")
     def chat_command():
@@ -53,3 +54,42 @@ def register_audit_command(app: Flask) -> None:
         report = audit(services.store.client, services.settings, public_numbers_of(services.content, services.router.resources))
         click.echo(report.format())
         raise SystemExit(0 if report.clean else 1)
+
+
+def register_outbound_commands(app: Flask) -> None:
+    @app.cli.group("outbound")
+    def outbound_group():
+        """The outbound message queue (worker: make worker)."""
+
+    @outbound_group.command("status")
+    def status_command():
+        """Queue depth, scheduled retries, and failed sends with their reason."""
+        from bot.outbound import queue_status
+
+        status = queue_status(app.extensions[EXTENSION].settings)
+        click.echo(f"queued: {status.queued}  waiting to retry: {status.scheduled}  failed: {len(status.failed)}")
+        for job_id, reason in status.failed:
+            click.echo(f"  failed {job_id}: {reason}")
+
+    @outbound_group.command("retry")
+    def retry_command():
+        """Send every failed message again."""
+        from bot.outbound import retry_failed
+
+        click.echo(f"requeued {retry_failed(app.extensions[EXTENSION].settings)} failed message(s)")
+
+    @outbound_group.command("send")
+    @click.option("--to", required=True, help="E.164 number, e.g. +13125550100")
+    @click.option("--body", required=True)
+    def send_command(to, body):
+        """Queue one message (to try the worker and your Twilio setup)."""
+        from bot.identity import InvalidSender, normalize_number
+        from bot.outbound import enqueue_message
+
+        settings = app.extensions[EXTENSION].settings
+        try:
+            number = normalize_number(to, settings.default_region)
+        except InvalidSender as exc:
+            raise click.BadParameter(str(exc), param_hint="--to") from exc
+        job = enqueue_message(settings, number, body)
+        click.echo(f"queued job {job.id}")

@@ -48,6 +48,15 @@ class Settings:
     rate_limit_per_minute: int = 20
     #: Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     trusted_proxy_hops: int = 0
+    #: Fernet key that encrypts phone numbers and texts in outbound jobs.
+    encryption_key: str | None = None
+    #: Outbound sending through Twilio's REST API.
+    twilio_account_sid: str | None = None
+    twilio_from: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base_url: str | None = None
+    outbound_timeout: float = 10.0
+    outbound_retry_intervals: tuple[int, ...] = (5, 30, 120)
     #: "development" (default) or "production" (refuses to start without real secrets).
     app_env: str = "development"
     #: Origins (scheme://host[:port]) allowed to embed the web chat and call /api/chat.
@@ -74,6 +83,35 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _fernet_key(environ: Mapping[str, str]) -> str | None:
+    key = _optional(environ, "ENCRYPTION_KEY")
+    if key is None or key.lower() in PLACEHOLDER_SECRETS:
+        return None
+    from cryptography.fernet import Fernet
+
+    try:
+        Fernet(key.encode())
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            "ENCRYPTION_KEY must be a Fernet key: python -c "
+            "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        ) from exc
+    return key
+
+
+def _intervals(environ: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    try:
+        values = tuple(int(part) for part in raw.split(","))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be comma-separated seconds, like 5,30,120") from exc
+    if any(value < 0 for value in values):
+        raise ConfigError(f"{name} must not be negative")
+    return values
+
+
 def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
     value = _int(environ, name, default)
     if value < 1:
@@ -93,6 +131,7 @@ PRODUCTION_SECRETS = {
     "SECRET_KEY": "signs web sessions",
     "ID_HASH_KEY": "keys the hashes that replace phone numbers",
     "TWILIO_AUTH_TOKEN": "checks that /sms requests come from Twilio",
+    "ENCRYPTION_KEY": "encrypts phone numbers in outbound jobs",
 }
 PRODUCTION_SETTINGS = {
     "REDIS_URL": "shared state across workers (the in-memory store is for development)",
@@ -163,6 +202,13 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         app_env=app_env,
         allowed_origins=_origins(environ.get("ALLOWED_ORIGINS")),
         rate_limit_per_minute=_positive(environ, "RATE_LIMIT_PER_MINUTE", 20),
+        encryption_key=_fernet_key(environ),
+        twilio_account_sid=_optional(environ, "TWILIO_ACCOUNT_SID"),
+        twilio_from=_optional(environ, "TWILIO_FROM_NUMBER"),
+        twilio_messaging_service_sid=_optional(environ, "TWILIO_MESSAGING_SERVICE_SID"),
+        twilio_api_base_url=_optional(environ, "TWILIO_API_BASE_URL"),
+        outbound_timeout=_float(environ, "OUTBOUND_TIMEOUT", 10.0),
+        outbound_retry_intervals=_intervals(environ, "OUTBOUND_RETRY_INTERVALS", (5, 30, 120)),
         trusted_proxy_hops=_int(environ, "TRUSTED_PROXY_HOPS", 0),
     )
 

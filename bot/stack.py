@@ -43,12 +43,24 @@ def run_webhook(port: int) -> int:
         "--timeout", "30", "--access-logformat", '%(h)s "%(r)s" %(s)s %(L)ss',
     ]
     print(f"==> web chat: http://127.0.0.1:{port}/   Twilio webhook: POST /sms   (Ctrl-C stops)")
-    webhook = subprocess.Popen(command, cwd=PROJECT_ROOT)
+    children = [subprocess.Popen(command, cwd=PROJECT_ROOT)]
+    if settings.redis_url:
+        print("==> starting the outbound worker (queue kyr-outbound)")
+        rq = str(PROJECT_ROOT / ".venv" / "bin" / "rq")
+        children.append(subprocess.Popen([rq, "worker", "kyr-outbound", "--with-scheduler", "--url", settings.redis_url],
+                                         cwd=PROJECT_ROOT))
+    else:
+        print("==> no REDIS_URL: outbound messages (queue and worker) are off")
     try:
-        return webhook.wait()
+        return children[0].wait()
     except KeyboardInterrupt:
-        webhook.send_signal(signal.SIGTERM)
-        return webhook.wait()
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            child.wait(20)
 
 
 def main(argv: list[str] | None = None) -> int:

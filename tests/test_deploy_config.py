@@ -70,6 +70,7 @@ def production_env(**overrides):
         "SECRET_KEY": "s" * 32,
         "ID_HASH_KEY": "k" * 32,
         "TWILIO_AUTH_TOKEN": "t" * 32,
+        "ENCRYPTION_KEY": "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=",
         "REDIS_URL": "redis://127.0.0.1:1/0",
         "PUBLIC_URL": "https://kyr.example.org",
     }
@@ -77,7 +78,7 @@ def production_env(**overrides):
     return {k: v for k, v in env.items() if v is not None}
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ID_HASH_KEY", "TWILIO_AUTH_TOKEN", "REDIS_URL", "PUBLIC_URL"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ID_HASH_KEY", "TWILIO_AUTH_TOKEN", "ENCRYPTION_KEY", "REDIS_URL", "PUBLIC_URL"])
 def test_production_refuses_to_start_without(missing):
     with pytest.raises(ConfigError, match=missing):
         create_app(production_env(**{missing: None}))
@@ -99,3 +100,5 @@ def test_bad_values_are_named():
         create_app({"ALLOWED_ORIGINS": "example.org"})
     with pytest.raises(ConfigError, match="APP_ENV"):
         create_app({"APP_ENV": "staging"})
+    with pytest.raises(ConfigError, match="ENCRYPTION_KEY must be a Fernet key"):
+        create_app({"ENCRYPTION_KEY": "not-a-fernet-key-but-long-enough"})
