@@ -9,7 +9,7 @@ PY := $(APP_VENV)/bin/python
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup app-env rasa-env system-deps node-deps worker train run chat test check-content translations bench-nlu bench-lang bench-load audit-data clean
+.PHONY: help setup app-env rasa-env system-deps node-deps worker train run chat test check-content translations bench-nlu bench-lang bench-load bench-sms bench-baseline audit-data clean
 
 help:
 	@echo "make run            set up, train if needed, start Rasa + webhook (web chat on http://127.0.0.1:$${PORT:-5000}/)"
@@ -21,6 +21,8 @@ help:
 	@echo "make translations   extract English texts and update the .po catalogs (Babel)"
 	@echo "make bench-nlu      intent accuracy on the held-out test set (benchmarks/)"
 	@echo "make bench-lang     language-detection accuracy (benchmarks/)"
+	@echo "make bench-baseline TF-IDF + logistic regression anchor vs. the Rasa pipeline, per locale"
+	@echo "make bench-sms      SMS segments per first and MORE reply, per locale"
 	@echo "make bench-load     10,000 signed messages at concurrency 50 (benchmarks/load_soak.py)"
 	@echo "make audit-data     scan Redis (REDIS_URL) for keys without TTL, phone numbers, message bodies"
 
@@ -70,6 +72,12 @@ audit-data: app-env
 
 bench-lang: app-env
 	@$(PY) benchmarks/language_detection.py
+
+bench-baseline: app-env
+	@$(PY) benchmarks/tfidf_baseline.py
+
+bench-sms: app-env
+	@$(PY) benchmarks/sms_cost.py
 
 bench-load: setup system-deps train
 	@$(PY) benchmarks/load_soak.py
