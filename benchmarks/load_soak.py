@@ -138,7 +138,9 @@ def main() -> int:
         done = [0]
 
         def deliver(form: dict) -> None:
-            http = getattr(session, "http", None) or setattr(session, "http", requests.Session()) or session.http
+            if not hasattr(session, "http"):
+                session.http = requests.Session()
+            http = session.http
             signature = validator.compute_signature(PUBLIC_URL + "/sms", form)
             start = time.monotonic()
             try:

@@ -34,7 +34,7 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-#: Intents that only make sense as answers from ``responses/topics``.
+#: Intents about the conversation itself; every other intent is a topic in ``responses/topics``.
 CONVERSATION_INTENTS = {
     "greet",
     "goodbye",

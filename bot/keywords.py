@@ -25,7 +25,7 @@ _COMMAND_WORDS: dict[str, tuple[str, ...]] = {
     "start": ("start", "unstop"),
     "delete": ("delete", "borrar", "delete my data", "borrar mis datos", "efase", "supprimer", "apagar",
                "删除", "xoa", "احذف", "حذف"),
-    "language": ("language", "languages", "lang", "idioma", "idiomas", "langue", "lang", "lang", "lingua",
+    "language": ("language", "languages", "lang", "idioma", "idiomas", "langue", "lingua",
                  "语言", "ngon ngu", "اللغة", "لغة"),
 }
 COMMANDS: dict[str, str] = {word: command for command, words in _COMMAND_WORDS.items() for word in words}

@@ -55,7 +55,7 @@ _SWITCH_WORDS: dict[str, tuple[str, ...]] = {
     "en": ("english", "ingles", "en ingles", "in english", "anglais", "angle", "英语", "英文", "tieng anh", "الانجليزية", "انجليزي"),
     "es": ("espanol", "spanish", "castellano", "en espanol", "in spanish", "espagnol", "panyol", "espanhol", "西班牙语", "tieng tay ban nha", "الاسبانية"),
     "ht": ("kreyol", "kreyol ayisyen", "creole", "haitian creole", "creole haitien", "ayisyen", "criollo", "criollo haitiano"),
-    "fr": ("francais", "french", "en francais", "frances", "franse", "frances", "法语", "tieng phap", "الفرنسية", "فرنسي"),
+    "fr": ("francais", "french", "en francais", "frances", "franse", "法语", "tieng phap", "الفرنسية", "فرنسي"),
     "pt": ("portugues", "portuguese", "em portugues", "portugais", "potige", "葡萄牙语", "tieng bo dao nha", "البرتغالية"),
     "zh": ("中文", "汉语", "普通话", "华语", "國語", "chinese", "chino", "chinois", "zhongwen", "tieng trung"),
     "vi": ("tieng viet", "vietnamese", "vietnamita", "vietnamien", "越南语", "الفيتنامية"),

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import requests
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
@@ -28,6 +29,19 @@ from bot.rasa_process import start_rasa, stop, wait_until_ready
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_URL = "https://bot.example.org"
 ID_HASH_KEY = "test-id-hash-key"
+
+
+def wait_until_healthy(base_url: str, timeout: float = 60.0) -> bool:
+    """Poll ``/healthz`` until the server answers 200; False on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(base_url + "/healthz", timeout=1).ok:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    return False
 
 
 def free_port() -> int:

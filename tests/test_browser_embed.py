@@ -12,14 +12,12 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from bot import create_app
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,14 +40,7 @@ def bot_and_site(settings_env):
     env.pop("PUBLIC_URL", None)
     stack = subprocess.Popen([sys.executable, "-m", "bot.stack", "run"], cwd=ROOT, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{bot_port}/healthz", timeout=1).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.3)
-    else:
+    if not wait_until_healthy(f"http://127.0.0.1:{bot_port}"):
         stack.kill()
         pytest.fail("make run's stack did not come up")
     app = create_app({k: v for k, v in env.items() if k != "PUBLIC_URL"})  # same content, for expected texts

@@ -1,6 +1,5 @@
 """`make check-content` catches each failure it exists for (on small fixture content)."""
 
-import textwrap
 from pathlib import Path
 
 import pytest

@@ -13,7 +13,7 @@ import redis
 import requests
 
 from bot.identity import sender_from_twilio
-from tests.conftest import ID_HASH_KEY, free_port, post_signed, sign, sms_form, twiml_messages
+from tests.conftest import ID_HASH_KEY, free_port, wait_until_healthy, post_signed, sign, sms_form, twiml_messages
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,13 +26,8 @@ def start_webhook(env: dict) -> tuple[subprocess.Popen, str]:
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/healthz", timeout=1).ok:
-                return process, url
-        except requests.RequestException:
-            time.sleep(0.2)
+    if wait_until_healthy(url):
+        return process, url
     process.kill()
     raise RuntimeError("webhook process did not start")
 
