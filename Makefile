@@ -9,7 +9,7 @@ PY := $(APP_VENV)/bin/python
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup app-env rasa-env system-deps node-deps worker train run chat test check-content translations bench-nlu bench-lang bench-load bench-sms bench-baseline audit-data clean
+.PHONY: help setup app-env rasa-env system-deps node-deps worker train run chat test check-content translations bench bench-nlu bench-lang bench-load bench-sms bench-baseline audit-data clean
 
 help:
 	@echo "make run            set up, train if needed, start Rasa + webhook (web chat on http://127.0.0.1:$${PORT:-5000}/)"
@@ -19,6 +19,7 @@ help:
 	@echo "make train          train the NLU model from intents/ (skipped when unchanged)"
 	@echo "make check-content  check answers, translations and SMS segment budgets"
 	@echo "make translations   extract English texts and update the .po catalogs (Babel)"
+	@echo "make bench          every benchmark against its anchors, one table (~15 min, nice'd; BENCHMARKS.md)"
 	@echo "make bench-nlu      intent accuracy on the held-out test set (benchmarks/)"
 	@echo "make bench-lang     language-detection accuracy (benchmarks/)"
 	@echo "make bench-baseline TF-IDF + logistic regression anchor vs. the Rasa pipeline, per locale"
@@ -44,7 +45,7 @@ node-deps:
 
 worker: app-env
 	@test -n "$$REDIS_URL" || { echo "error: the outbound worker needs REDIS_URL (the queue lives in Redis)"; exit 1; }
-	@$(APP_VENV)/bin/rq worker kyr-outbound --with-scheduler --url "$$REDIS_URL"
+	@$(APP_VENV)/bin/rq worker kyr-outbound --with-scheduler -w bot.worker.OutboundWorker --url "$$REDIS_URL"
 
 train: rasa-env
 	@bash scripts/train.sh
@@ -63,6 +64,10 @@ translations: app-env
 
 test: setup system-deps node-deps train check-content
 	@$(APP_VENV)/bin/pytest -q
+
+# All benchmarks in one run and one table (benchmarks/run_all.py); nice'd, the machine is shared.
+bench: setup system-deps train
+	@nice -n 10 $(PY) benchmarks/run_all.py
 
 bench-nlu: setup train
 	@$(PY) benchmarks/nlu_accuracy.py

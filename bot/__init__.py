@@ -42,11 +42,17 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
 
     from bot.health import bp as health_bp
     from bot.sms import bp as sms_bp
+    from bot.status_callback import bp as status_callback_bp
     from bot.webchat import bp as webchat_bp
 
     app.register_blueprint(sms_bp)
+    app.register_blueprint(status_callback_bp)
     app.register_blueprint(webchat_bp)
     app.register_blueprint(health_bp)
+
+    from bot import console
+
+    console.init_app(app)  # the staff console under /console (bot/console)
 
     from bot import security
 

@@ -17,7 +17,9 @@ import phonenumbers
 import redis
 
 from bot.config import Settings
+from bot.broadcasts import CAMPAIGN_PREFIX
 from bot.store import MESSAGE_PREFIX, SESSION_PREFIX
+from bot.subscriptions import SUBSCRIPTION_PREFIX
 
 #: RQ's bookkeeping keys (queue lists, registries) have no TTL by design and
 #: hold only job ids; the jobs themselves (``rq:job:*``) must expire.
@@ -25,7 +27,11 @@ QUEUE_BOOKKEEPING = ("rq:queues", "rq:queue:", "rq:wip:", "rq:failed:", "rq:fini
                      "rq:deferred:", "rq:canceled:", "rq:workers", "rq:clean_registries:", "rq:scheduler")
 
 #: Every field a session may hold (bot/engine.py); anything else is a finding.
-SESSION_FIELDS = frozenset({"v", "lang", "topic", "turns", "loc", "awaiting_zip", "awaiting_language"})
+SESSION_FIELDS = frozenset({"v", "lang", "topic", "turns", "loc", "awaiting_zip", "awaiting_language", "fallbacks",
+                            "stopped"})
+#: Every field an alert subscription holds (bot/subscriptions.py); "to" is Fernet-encrypted.
+SUBSCRIPTION_FIELDS = frozenset({"status", "lang", "channel", "to", "since", "last_inbound", "stop_reason",
+                                 "stopped_at", "state", "county"})
 _DIGIT_RUN = re.compile(r"\+?\d[\d\s().-]{8,}\d")
 #: Keyed hashes (hex) are what we store instead of numbers; their digit runs are not numbers.
 _HEX_HASH = re.compile(r"[0-9a-f]{32,}")
@@ -85,6 +91,10 @@ def _lifetime(kind: str, settings: Settings) -> int | None:
         return settings.state_ttl_seconds
     if kind + ":" == MESSAGE_PREFIX:
         return settings.dedupe_ttl_seconds
+    if kind + ":" == SUBSCRIPTION_PREFIX:
+        return settings.subscription_ttl_seconds
+    if kind + ":" == CAMPAIGN_PREFIX:
+        return settings.campaign_ttl_seconds
     return None
 
 
@@ -105,11 +115,34 @@ def audit(client: redis.Redis, settings: Settings, public_numbers: set[str] = fr
             summary.oldest_seconds = max(summary.oldest_seconds, lifetime - ttl)
         if phone_numbers_in(key) - public_numbers:
             report.findings.append(f"{kind}:…: the key contains a phone number")
-        if client.type(key) in ("string", b"string"):
+        key_type = client.type(key)
+        key_type = key_type.decode() if isinstance(key_type, bytes) else key_type
+        if key_type == "string":
             value = client.get(key)
             value = value.decode(errors="replace") if isinstance(value, bytes) else (value or "")
             _check_value(report, key, kind, value, public_numbers)
+        elif key_type == "hash" and key.startswith(("kyr:sub:", "kyr:campaign:")):
+            _check_hash(report, key, kind, _decoded(client.hgetall(key)), public_numbers)
     return report
+
+
+def _decoded(mapping: dict) -> dict[str, str]:
+    return {
+        (k.decode() if isinstance(k, bytes) else k): (v.decode(errors="replace") if isinstance(v, bytes) else v)
+        for k, v in mapping.items()
+    }
+
+
+def _check_hash(report: AuditReport, key: str, kind: str, fields: dict[str, str], public_numbers) -> None:
+    """Subscriptions and broadcasts: only known fields, and no readable number in any of them."""
+    if kind + ":" == SUBSCRIPTION_PREFIX:
+        unknown = set(fields) - SUBSCRIPTION_FIELDS
+        if unknown:
+            report.findings.append(f"{key[:40]}…: unexpected subscription fields {sorted(unknown)}")
+    # A broadcast's texts are the organizers' own words (they may name a public number).
+    values = " ".join(value for name, value in fields.items() if name != "texts")
+    if phone_numbers_in(values) - public_numbers:
+        report.findings.append(f"{key[:40]}…: a field contains a phone number")
 
 
 def public_numbers_of(content, directory) -> set[str]:

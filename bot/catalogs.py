@@ -72,6 +72,7 @@ def update_catalog(existing: Catalog | None, entries: list[tuple[str, str]], lan
             if message.id and message.context:
                 by_key[message.context] = message
     updated = Catalog(locale=lang, project=PROJECT, domain=CATALOG_DOMAIN)
+    updated.fuzzy = False  # a fuzzy header makes pybabel compile skip the whole catalog
     for key, text in entries:
         old = by_key.get(key)
         if old is None:

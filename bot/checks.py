@@ -30,6 +30,9 @@ from bot.location import US_STATE_CODES
 from bot.segments import count_segments, sms_text
 
 FIRST_REPLY_SEGMENTS = 3
+#: A topic's first reply: 2 segments where the language fits GSM-7 (issue #8's cost target).
+#: Chinese and Arabic are UCS-2 (67 characters a segment), where 3 is the most we allow.
+TOPIC_FIRST_SEGMENTS = {"GSM-7": 2, "UCS-2": 3}
 MENU_LABEL_MAX_CHARS = 24
 #: ICE's tip line for reporting people (1-866-DHS-2-ICE). It must never be offered as help.
 _TIP_LINE = re.compile(r"347\W?2423|DHS\W?2\W?ICE", re.IGNORECASE)
@@ -166,7 +169,8 @@ def _check_directory(report: Report, content: ContentBase, directory: list[Resou
 
 def _worst_case_values(content: ContentBase, directory: list[Resource]) -> dict[str, str]:
     """The longest text each routed placeholder can take, to check SMS budgets honestly."""
-    worst = {"place": "Matanuska-Susitna County, AK"}
+    # Values the engine fills itself: a county label, and the expected wait for a person.
+    worst = {"place": "Matanuska-Susitna County, AK", "minutes": "120"}
     for placeholder, kind in ROUTED_PLACEHOLDERS.items():
         options = [content.placeholders.get(placeholder, "")]
         # National entries are never inserted (the router leaves them out; resources.yml covers them).
@@ -214,7 +218,8 @@ def _check_budgets(report: Report, content: ContentBase, lang: str, worst: dict[
             if routed:
                 candidates.append(f"{thanks}\n{text}\n{footer}")
             longest = max(candidates, key=lambda t: count_segments(sms_text(t, lang)).units)
-            _budget(report, lang, key, longest, FIRST_REPLY_SEGMENTS)
+            encoding = count_segments(sms_text(longest, lang)).encoding
+            _budget(report, lang, key, longest, TOPIC_FIRST_SEGMENTS[encoding])
     if all(key in content.system for key in ("menu_intro", "menu_footer", "not_understood")) and all(
         intent in content.topics for intent in content.menu
     ):

@@ -35,6 +35,10 @@ def terminal_chat(app: Flask) -> int:
 def register_commands(app: Flask) -> None:
     register_audit_command(app)
     register_outbound_commands(app)
+    register_broadcast_commands(app)
+    from bot.console.cli import register_console_commands
+
+    register_console_commands(app)
 
     @app.cli.command("chat")
     def chat_command():
@@ -93,3 +97,127 @@ def register_outbound_commands(app: Flask) -> None:
             raise click.BadParameter(str(exc), param_hint="--to") from exc
         job = enqueue_message(settings, number, body)
         click.echo(f"queued job {job.id}")
+
+
+def _texts_from(pairs: tuple[str, ...], file) -> dict[str, str]:
+    """``--text es="…"`` options and/or a YAML file ``{es: "…", en: "…"}``."""
+    texts: dict[str, str] = {}
+    if file is not None:
+        import yaml
+
+        loaded = yaml.safe_load(file) or {}
+        if not isinstance(loaded, dict):
+            raise click.BadParameter("the file must map language codes to texts, e.g. es: \"...\"", param_hint="--file")
+        texts.update({str(lang): str(text) for lang, text in loaded.items()})
+    for pair in pairs:
+        lang, sep, text = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"expected LANG=TEXT, got {pair!r}", param_hint="--text")
+        texts[lang] = text
+    return texts
+
+
+def _audience_options(command):
+    command = click.option("--language", "languages", multiple=True, help="only subscribers in this language (repeatable)")(command)
+    command = click.option("--state", "states", multiple=True, help="only this state, e.g. IL (repeatable)")(command)
+    command = click.option("--county", "counties", multiple=True, help="only this county, e.g. IL:Cook (repeatable)")(command)
+    command = click.option("--text", "texts", multiple=True, help='LANG=TEXT, e.g. es="Alerta: ..." (repeatable)')(command)
+    command = click.option("--file", type=click.File("r", encoding="utf-8"), help="YAML file of LANG: TEXT")(command)
+    return command
+
+
+def register_broadcast_commands(app: Flask) -> None:
+    from bot.broadcasts import BroadcastError
+    from bot.outbound import OutboundNotConfigured
+    from bot.subscriptions import Audience
+
+    def broadcasts():
+        services = app.extensions[EXTENSION]
+        if services.broadcasts is None:
+            raise click.ClickException("broadcasts need REDIS_URL and ENCRYPTION_KEY (see README, Outreach)")
+        return services.broadcasts
+
+    def audience(languages, states, counties) -> Audience:
+        return Audience(
+            tuple(code.lower() for code in languages),
+            tuple(state.upper() for state in states),
+            tuple(f"{c.split(':', 1)[0].upper()}:{c.split(':', 1)[1]}" for c in counties if ":" in c),
+        )
+
+    def show_preview(preview) -> None:
+        click.echo(f"reaches {preview.reach} subscriber(s)")
+        for lang, count in sorted(preview.segments_by_language.items()):
+            reach = preview.reach_by_language.get(lang, 0)
+            click.echo(f"  {lang}: {reach} subscriber(s), {count.segments} SMS segment(s) ({count.encoding}, {count.units} units, footer included)")
+        for lang, count in sorted(preview.without_text.items()):
+            click.echo(f"  {lang}: {count} subscriber(s) skipped: no text in their language (add --text {lang}=...)")
+
+    @app.cli.group("broadcast")
+    def broadcast_group():
+        """Alerts to opted-in subscribers, one text per language (worker: make worker)."""
+
+    @broadcast_group.command("preview")
+    @_audience_options
+    def preview_command(languages, states, counties, texts, file):
+        """How many people a broadcast reaches, and its SMS segments per language."""
+        try:
+            show_preview(broadcasts().preview(_texts_from(texts, file), audience(languages, states, counties)))
+        except BroadcastError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    @broadcast_group.command("send")
+    @_audience_options
+    @click.option("--yes", is_flag=True, help="do not ask for confirmation")
+    def send_command(languages, states, counties, texts, file, yes):
+        """Create a broadcast and queue it for the workers."""
+        book = broadcasts()
+        try:
+            chosen_texts = _texts_from(texts, file)
+            chosen = audience(languages, states, counties)
+            preview = book.preview(chosen_texts, chosen)
+            show_preview(preview)
+            if not yes and not click.confirm(f"Send to {preview.reach} subscriber(s)?"):
+                raise click.Abort()
+            campaign = book.create(chosen_texts, chosen)
+            added = book.start(campaign.id)
+        except (BroadcastError, OutboundNotConfigured) as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"broadcast {campaign.id}: queued {added} alert(s); follow it with: flask broadcast status {campaign.id} --watch")
+
+    @broadcast_group.command("status")
+    @click.argument("campaign_id")
+    @click.option("--watch", is_flag=True, help="show a progress bar until every alert is sent or failed")
+    def status_command(campaign_id, watch):
+        """Sent / delivered / failed / skipped, with Twilio error codes."""
+        import time
+
+        book = broadcasts()
+        try:
+            book.get(campaign_id)
+        except BroadcastError as exc:
+            raise click.ClickException(str(exc)) from None
+        progress = book.progress(campaign_id)
+        if watch and progress.total:
+            with click.progressbar(length=progress.total, label=f"broadcast {campaign_id}") as bar:
+                done = 0
+                while True:
+                    progress = book.progress(campaign_id)
+                    finished = progress.total - progress.by_summary.get("pending", 0)
+                    bar.update(finished - done)
+                    done = finished
+                    if finished >= progress.total:
+                        break
+                    time.sleep(1)
+        click.echo(progress.line())
+        for code, count in sorted(progress.errors.items()):
+            click.echo(f"  {code}: {count}")
+
+    @broadcast_group.command("resume")
+    @click.argument("campaign_id")
+    def resume_command(campaign_id):
+        """Queue again every alert not yet sent (after a worker stopped or jobs failed)."""
+        try:
+            count = broadcasts().resume(campaign_id)
+        except (BroadcastError, OutboundNotConfigured) as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"requeued {count} unsent alert(s) of broadcast {campaign_id}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,6 +61,37 @@ class Settings:
     app_env: str = "development"
     #: Origins (scheme://host[:port]) allowed to embed the web chat and call /api/chat.
     allowed_origins: tuple[str, ...] = ()
+    #: Outreach: how long an alert subscription (or a record of its STOP) is kept.
+    subscription_ttl_seconds: int = 365 * 86400
+    #: Outreach: how long a broadcast's progress and per-recipient status are kept.
+    campaign_ttl_seconds: int = 30 * 86400
+    #: Outreach: most alert messages per second across all workers (Twilio's sender limit).
+    broadcast_rate_per_second: float = 1.0
+    #: Outreach: recipients per RQ job.
+    broadcast_batch_size: int = 50
+    #: Outreach: a send claimed this long ago by a worker that never finished is checked again.
+    broadcast_stale_seconds: int = 120
+    #: WhatsApp sender ("whatsapp:+1…") when TWILIO_FROM_NUMBER is an SMS number.
+    twilio_whatsapp_from: str | None = None
+    #: Approved WhatsApp template (ContentSid) per language, for alerts outside the 24-hour window.
+    whatsapp_alert_templates: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: Handoff to hotline staff (bot/handoff): weekly hours in STAFF_TIMEZONE; None = handoff off.
+    staff_hours: Any = None
+    #: Minutes a person is told they will wait for staff ({minutes} in system.handoff_queued).
+    handoff_wait_minutes: int = 15
+    #: A handoff with no message from either side for this long returns to the bot.
+    handoff_idle_seconds: int = 3600
+    #: How long a transcript is kept after its handoff ends.
+    handoff_transcript_ttl_seconds: int = 24 * 3600
+    #: Staff accounts expire this long after their last login (every key has a TTL).
+    staff_account_ttl_seconds: int = 180 * 86400
+    #: Failed console logins per username (and 4x per address) in one window before refusing.
+    console_login_attempts: int = 5
+    console_login_window_seconds: int = 900
+    #: A console login lasts this long.
+    console_session_seconds: int = 12 * 3600
+    #: Console session cookie only over HTTPS (browsers also allow it on http://localhost).
+    console_secure_cookies: bool = True
 
 
 def _float(environ: Mapping[str, str], name: str, default: float) -> float:
@@ -210,7 +241,64 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         outbound_timeout=_float(environ, "OUTBOUND_TIMEOUT", 10.0),
         outbound_retry_intervals=_intervals(environ, "OUTBOUND_RETRY_INTERVALS", (5, 30, 120)),
         trusted_proxy_hops=_int(environ, "TRUSTED_PROXY_HOPS", 0),
+        subscription_ttl_seconds=_positive(environ, "SUBSCRIPTION_TTL_DAYS", 365) * 86400,
+        campaign_ttl_seconds=_positive(environ, "CAMPAIGN_TTL_DAYS", 30) * 86400,
+        broadcast_rate_per_second=_positive_float(environ, "BROADCAST_RATE_PER_SECOND", 1.0),
+        broadcast_batch_size=_positive(environ, "BROADCAST_BATCH_SIZE", 50),
+        broadcast_stale_seconds=_positive(environ, "BROADCAST_STALE_SECONDS", 120),
+        twilio_whatsapp_from=_optional(environ, "TWILIO_WHATSAPP_FROM"),
+        whatsapp_alert_templates=_templates(environ.get("WHATSAPP_ALERT_TEMPLATES")),
+        **_handoff_settings(environ),
     )
+
+
+def _handoff_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Staffing hours, handoff timings and console login limits (bot/handoff, bot/console)."""
+    from bot.handoff.hours import HoursError, parse_hours
+
+    try:
+        hours = parse_hours(environ.get("STAFF_HOURS"), (environ.get("STAFF_TIMEZONE") or "UTC").strip())
+    except HoursError as exc:
+        raise ConfigError(str(exc)) from None
+    secure = (environ.get("CONSOLE_SECURE_COOKIES") or "true").strip().lower()
+    if secure not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"CONSOLE_SECURE_COOKIES must be true or false, got {secure!r}")
+    return dict(
+        staff_hours=hours,
+        handoff_wait_minutes=_positive(environ, "HANDOFF_WAIT_MINUTES", 15),
+        handoff_idle_seconds=int(_positive_float(environ, "HANDOFF_IDLE_MINUTES", 60) * 60),
+        handoff_transcript_ttl_seconds=int(_positive_float(environ, "HANDOFF_TRANSCRIPT_TTL_HOURS", 24) * 3600),
+        staff_account_ttl_seconds=_positive(environ, "STAFF_ACCOUNT_TTL_DAYS", 180) * 86400,
+        console_login_attempts=_positive(environ, "CONSOLE_LOGIN_ATTEMPTS", 5),
+        console_login_window_seconds=_positive(environ, "CONSOLE_LOGIN_WINDOW_MINUTES", 15) * 60,
+        console_session_seconds=int(_positive_float(environ, "CONSOLE_SESSION_HOURS", 12) * 3600),
+        console_secure_cookies=secure in ("true", "1", "yes"),
+    )
+
+
+def _positive_float(environ: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(environ, name, default)
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0, got {value}")
+    return value
+
+
+def _templates(raw: str | None) -> dict[str, str]:
+    """``WHATSAPP_ALERT_TEMPLATES=en:HX…,es:HX…`` → {"en": "HX…", "es": "HX…"}."""
+    from bot.languages import SUPPORTED_LANGUAGES
+
+    templates = {}
+    for item in (raw or "").replace(" ", ",").split(","):
+        if not item.strip():
+            continue
+        lang, _, sid = item.strip().partition(":")
+        lang = lang.strip().lower()
+        if lang not in SUPPORTED_LANGUAGES or not sid.strip().startswith("HX"):
+            raise ConfigError(
+                f"WHATSAPP_ALERT_TEMPLATES entries look like es:HX0123…, got {item.strip()!r}"
+            )
+        templates[lang] = sid.strip()
+    return templates
 
 
 def _origins(raw: str | None) -> tuple[str, ...]:

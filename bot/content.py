@@ -52,6 +52,14 @@ SYSTEM_KEYS = (
     "stop_done",
     "help_keyword",
     "rate_limited",
+    "subscribe_done",
+    "subscribe_already",
+    "resume_done",
+    "alert_footer",
+    "handoff_queued",
+    "handoff_closed",
+    "handoff_still_waiting",
+    "handoff_returned",
 )
 CATALOG_DOMAIN = "messages"
 

@@ -15,6 +15,8 @@ import re
 import unicodedata
 from typing import Any
 
+import redis
+
 from bot import keywords
 from bot.answers import ROUTED_TOPICS, AnswerComposer
 from bot.content import ContentBase
@@ -31,6 +33,7 @@ from bot.location import Location, LocationResolver
 from bot.nlu import Entity, NluResult, NluUnavailable, RasaClient
 from bot.segments import MAX_BODY_CHARS
 from bot.store import Store
+from bot.subscriptions import Subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ CONVERSATION_INTENTS = {
     "human_handoff",
     "out_of_scope",
 }
+#: Replies that change subscriptions themselves (no "last seen" update after them).
+OUTREACH_INTENTS = {"stop", "subscribe", "resume", "start"}
 #: When the top two intents are this close, the message is ambiguous: show the menu.
 AMBIGUITY_MARGIN = 0.1
 SESSION_VERSION = 1
@@ -103,6 +108,8 @@ class ConversationEngine:
         state_ttl: int,
         confidence_threshold: float,
         rate_limit_per_minute: int = 20,
+        subscriptions: Subscriptions | None = None,
+        handoff: Any = None,
     ):
         self.content = content
         self.answers = answers
@@ -120,6 +127,10 @@ class ConversationEngine:
         self.state_ttl = state_ttl
         self.confidence_threshold = confidence_threshold
         self.rate_limit_per_minute = rate_limit_per_minute
+        #: Alert sign-ups (None without Redis or ENCRYPTION_KEY: JOIN says alerts are unavailable).
+        self.subscriptions = subscriptions
+        #: bot/handoff HandoffGate (None when handoff is off: "a person" gets handoff_unavailable).
+        self.handoff = handoff
 
     # -- entry point -----------------------------------------------------
 
@@ -138,11 +149,22 @@ class ConversationEngine:
         flood = self._flood_reply(sender, lang)
         if flood is not None:
             return flood
+        # While staff own the conversation the bot stays silent (bot/handoff/gate.py).
+        held = self.handoff.intercept(sender, body) if self.handoff is not None else None
+        if held is not None and held.reply is not None:
+            # The person wrote: their WhatsApp 24-hour window is open even while staff answer.
+            self._outreach(lambda book: book.record_inbound(sender.key))
+            return held.reply
         reply = self._decide(sender, body, session, lang)
+        if self.handoff is not None:
+            reply = self.handoff.follow_up(sender, body, session, reply, returned=bool(held and held.returned))
         if reply.intent == "delete_data":
             self.store.delete_session(sender.key)
             self.store.forget_rate(sender.key)
+            self._outreach(lambda book: book.erase(sender.key))
             return reply
+        if reply.intent not in OUTREACH_INTENTS:
+            self._outreach(lambda book: book.record_inbound(sender.key, reply.lang))
         if first_contact and reply.intent not in ("stop",):
             welcome = f"{self.content.text('system.welcome', reply.lang)}\n{language_line()}"
             reply = dataclasses.replace(reply, messages=reply.messages + (welcome,))
@@ -181,7 +203,13 @@ class ConversationEngine:
 
         command = keywords.command(body)
         if command:
-            return self._command(command, session, lang)
+            return self._command(command, sender, session, keywords.command_language(body, lang))
+        if keywords.is_opt_out(body):
+            return self._stop(sender, session, lang)
+        if keywords.is_subscribe(body):
+            return self._subscribe(sender, session, keywords.subscribe_language(body, lang))
+        if session.get("stopped") and keywords.is_resume(body):
+            return self._resume(sender, session, lang)
 
         number = keywords.menu_number(body)
         if number is not None and awaiting_language and 1 <= number <= len(SUPPORTED_LANGUAGES):
@@ -213,7 +241,7 @@ class ConversationEngine:
             )
         else:
             self._learn_location(body, entities, session)
-            reply = self._answer(intent, body, session, lang)
+            reply = self._answer(sender, intent, body, session, lang)
         return dataclasses.replace(reply, nlu_available=nlu_available)
 
     def _understand(self, body: str) -> tuple[str | None, tuple[Entity, ...], bool]:
@@ -252,7 +280,7 @@ class ConversationEngine:
             return None
         return result.intent
 
-    def _answer(self, intent: str | None, body: str, session: dict[str, Any], lang: str) -> Reply:
+    def _answer(self, sender: Sender, intent: str | None, body: str, session: dict[str, Any], lang: str) -> Reply:
         if intent is None or intent == "out_of_scope":
             session["topic"] = None
             return self._with_menu("system.not_understood", lang, intent or "fallback")
@@ -266,12 +294,13 @@ class ConversationEngine:
             return self._change_language(body, session, lang)
         if intent == "delete_data":
             return self._say("system.delete_done", lang, intent)
+        if intent == "subscribe":
+            return self._subscribe(sender, session, lang)
         simple = {
             "goodbye": "system.goodbye",
             "thanks": "system.thanks",
             "affirm": "system.affirm",
             "deny": "system.deny",
-            "subscribe": "system.subscribe_unavailable",
             "human_handoff": "system.handoff_unavailable",
         }
         if intent in simple:
@@ -279,7 +308,7 @@ class ConversationEngine:
         log.warning("intent without an answer: %s", intent)
         return self._with_menu("system.not_understood", lang, "fallback")
 
-    def _command(self, command: str, session: dict[str, Any], lang: str) -> Reply:
+    def _command(self, command: str, sender: Sender, session: dict[str, Any], lang: str) -> Reply:
         if command == "menu":
             return self._with_menu(None, lang, "menu")
         if command == "more":
@@ -291,14 +320,56 @@ class ConversationEngine:
         if command == "help":
             return self._say("system.help_keyword", lang, "help")
         if command == "stop":
-            return self._say("system.stop_done", lang, "stop")
+            return self._stop(sender, session, lang)
         if command == "start":
-            return self._with_menu("system.greet", lang, "start")
+            return self._resume(sender, session, lang)
         if command == "delete":
             return self._say("system.delete_done", lang, "delete_data")
         if command == "language":
             return self._language_menu(session, lang)
         raise AssertionError(f"unhandled command {command}")
+
+    # -- outreach (alerts) -----------------------------------------------
+
+    def _outreach(self, operation) -> bool:
+        """Run a subscription change; False when alerts are off or Redis failed (never raises)."""
+        if self.subscriptions is None:
+            return False
+        try:
+            operation(self.subscriptions)
+            return True
+        except redis.RedisError as exc:
+            log.warning("subscription store unavailable: %s", type(exc).__name__)
+            return False
+
+    def _stop(self, sender: Sender, session: dict[str, Any], lang: str) -> Reply:
+        """STOP, ALTO, "no more messages": all outreach stops at once, one confirmation."""
+        session["stopped"] = True
+        session.pop("topic", None)
+        if not self._outreach(lambda book: book.stop(sender.key)) and self.subscriptions is not None:
+            log.error("could not record an opt-out; Twilio's own STOP handling still blocks sends")
+        return self._say("system.stop_done", lang, "stop")
+
+    def _resume(self, sender: Sender, session: dict[str, Any], lang: str) -> Reply:
+        """START/UNSTOP (or YES right after a STOP): alerts come back if there were any."""
+        session.pop("stopped", None)
+        resumed = []
+        self._outreach(lambda book: resumed.append(book.resume(sender)))
+        if any(resumed):
+            return self._say("system.resume_done", lang, "resume")
+        return self._with_menu("system.greet", lang, "start")
+
+    def _subscribe(self, sender: Sender, session: dict[str, Any], lang: str) -> Reply:
+        """JOIN/ALERTAS or the subscribe intent: opt in with language and known area."""
+        outcome: list[str] = []
+        location = Location.from_session(session.get("loc"))
+        if sender.address is not None:
+            self._outreach(lambda book: outcome.append(book.subscribe(sender, lang, location)))
+        if not outcome:
+            return self._say("system.subscribe_unavailable", lang, "subscribe")
+        session.pop("stopped", None)
+        key = "system.subscribe_already" if outcome[0] == "already" else "system.subscribe_done"
+        return self._say(key, lang, "subscribe")
 
     def _change_language(self, body: str, session: dict[str, Any], lang: str) -> Reply:
         for code in languages_named_in(body):

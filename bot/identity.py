@@ -25,6 +25,9 @@ class Sender:
 
     channel: str  # "sms", "whatsapp" or "web"
     key: str  # hex HMAC, safe to store and log
+    #: Where to send later messages ("+1…" or "whatsapp:+1…"), for this request only.
+    #: Never stored or logged as is: subscriptions and handoffs keep it encrypted.
+    address: str | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:  # pragma: no cover - repr is for debugging only
         return f"Sender(channel={self.channel!r}, key={self.key[:8]}…)"
@@ -54,8 +57,9 @@ def sender_from_twilio(from_field: str, secret: str, default_region: str) -> Sen
     if not value:
         raise InvalidSender("sender is empty")
     e164 = normalize_number(value, default_region)
+    address = f"whatsapp:{e164}" if channel == "whatsapp" else e164
     # One person, one key across SMS and WhatsApp: erasing by text erases both.
-    return Sender(channel=channel, key=_hmac(secret, "tel:" + e164))
+    return Sender(channel=channel, key=_hmac(secret, "tel:" + e164), address=address)
 
 
 def sender_from_web_token(token: str, secret: str) -> Sender:

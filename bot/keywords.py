@@ -11,16 +11,17 @@ from __future__ import annotations
 import re
 
 from bot.languages import fold
+from bot.optout_phrases import OPT_OUT_PHRASES, RESUME_WORDS, SUBSCRIBE_WORDS
 
 #: Whole-message commands in every supported language, compared after ``fold``
 #: (lower case, no accents). Answers tell people to use these words, so a
 #: translation must name a word listed here (``make check-content`` checks the
 #: upper-case words in footers).
 _COMMAND_WORDS: dict[str, tuple[str, ...]] = {
-    "menu": ("menu", "opciones", "options", "meni", "菜单", "目录", "thuc don", "قائمة", "القائمة"),
+    "menu": ("menu", "opciones", "options", "meni", "菜单", "目录", "thuc don", fold("قائمة"), fold("القائمة")),
     "more": ("more", "more info", "mas", "mas info", "plus", "plis", "mais", "更多", "them", "xem them", "المزيد", "مزيد"),
     "help": ("help", "info", "ayuda", "aide", "ed", "ede", "ajuda", "帮助", "giup", "giup do", "مساعدة"),
-    "stop": ("stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "alto", "parar",
+    "stop": ("stop", "stopall", "stop all", "opt out", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "alto", "parar",
              "arret", "arrete", "sispann", "pare", "停止", "退订", "dung", "ngung", "توقف", "الغاء"),
     "start": ("start", "unstop"),
     "delete": ("delete", "borrar", "delete my data", "borrar mis datos", "efase", "supprimer", "apagar",
@@ -28,6 +29,14 @@ _COMMAND_WORDS: dict[str, tuple[str, ...]] = {
     "language": ("language", "languages", "lang", "idioma", "idiomas", "langue", "lingua",
                  "语言", "ngon ngu", "اللغة", "لغة"),
 }
+#: Command words that name their language: "AYUDA" from a new number gets a Spanish answer.
+_COMMAND_LANGUAGE = {
+    "ayuda": "es", "alto": "es", "aide": "fr", "arret": "fr", "arrete": "fr", "ed": "ht", "ede": "ht",
+    "sispann": "ht", "ajuda": "pt", "pare": "pt", "帮助": "zh", "停止": "zh", "退订": "zh", "giup": "vi",
+    "giup do": "vi", "dung": "vi", "ngung": "vi", "مساعدة": "ar", "توقف": "ar", "الغاء": "ar",
+}
+_SUBSCRIBE = frozenset(word for words in SUBSCRIBE_WORDS.values() for word in words)
+_RESUME = frozenset(word for words in RESUME_WORDS.values() for word in words)
 COMMANDS: dict[str, str] = {word: command for command, words in _COMMAND_WORDS.items() for word in words}
 
 #: Fallback intent keywords (folded). Order matters: urgent topics first.
@@ -59,6 +68,46 @@ _ZIP_ONLY = re.compile(r"^\s*\d{5}(?:-\d{4})?\s*$")
 def command(text: str) -> str | None:
     """The command a whole message is, if any (``"menu"``, ``"more"``, ``"stop"`` …)."""
     return COMMANDS.get(fold(text))
+
+
+def is_opt_out(text: str) -> bool:
+    """A plain-language request to stop messages ("please stop texting me", "no más mensajes").
+
+    Carriers and the FCC require honouring opt-outs made by any reasonable
+    means, so these count like STOP in every language.
+    """
+    folded = f" {fold(text)} "
+    return any(_contains(folded, phrase) for phrases in OPT_OUT_PHRASES.values() for phrase in phrases)
+
+
+def _contains(folded: str, phrase: str) -> bool:
+    """Whole words for alphabetic scripts; any position for Chinese (no spaces between words)
+    and Arabic (where "and" is a prefix: "ولا ترسلوا")."""
+    if phrase.isascii():
+        return f" {phrase} " in folded
+    return phrase in folded
+
+
+def is_subscribe(text: str) -> bool:
+    """The whole message asks for alerts (JOIN, ALERTAS, …)."""
+    return fold(text) in _SUBSCRIBE
+
+
+def command_language(text: str, current: str) -> str:
+    """The language a HELP/STOP word is in (AYUDA, ALTO…), else the conversation's language."""
+    return _COMMAND_LANGUAGE.get(fold(text), current)
+
+
+def subscribe_language(text: str, current: str) -> str:
+    """The language of a sign-up word: ALERTAS from an English session means Spanish alerts."""
+    folded = fold(text)
+    speakers = [lang for lang, words in SUBSCRIBE_WORDS.items() if folded in words]
+    return current if not speakers or current in speakers else speakers[0]
+
+
+def is_resume(text: str) -> bool:
+    """The whole message is START/YES/SÍ/OUI…: only meaningful right after a STOP."""
+    return fold(text) in _RESUME
 
 
 def menu_number(text: str) -> int | None:

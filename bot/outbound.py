@@ -35,6 +35,8 @@ from bot.config import Settings, load_settings
 
 log = logging.getLogger(__name__)
 QUEUE_NAME = "kyr-outbound"
+#: Twilio's "the recipient replied STOP": never retried, and the person's alerts stop.
+OPTED_OUT_ERROR = 21610
 #: Jobs and their results are kept this long (every key has a TTL).
 JOB_TTL_SECONDS = 7 * 86400
 
@@ -115,22 +117,53 @@ def send_message(encrypted_to: str, encrypted_body: str) -> dict:
     except InvalidToken:
         _no_retries()
         raise PermanentSendError(None, 0) from None
-    sender = {"from_": settings.twilio_from} if settings.twilio_from else {
-        "messaging_service_sid": settings.twilio_messaging_service_sid
-    }
     try:
-        message = twilio_client(settings).messages.create(to=to, body=body, **sender)
-    except TwilioRestException as exc:
+        message = twilio_client(settings).messages.create(to=to, body=body, **sender_options(settings, to))
+    except (TwilioRestException, requests.RequestException) as exc:
+        error = send_error(exc)
+        if isinstance(error, PermanentSendError):
+            _no_retries()
+            if error.code == OPTED_OUT_ERROR:
+                _record_opt_out(settings, fernet, to)
+        raise error from None
+    return dataclasses.asdict(SendResult(message.sid, message.status))
+
+
+def _record_opt_out(settings: Settings, fernet: Fernet, address: str) -> None:
+    """Twilio says the person opted out (21610): stop their alerts too."""
+    from bot.identity import sender_from_twilio
+    from bot.store import create_store
+    from bot.subscriptions import Subscriptions
+
+    store = create_store(settings.redis_url)
+    if store.kind == "redis":
+        key = sender_from_twilio(address, settings.id_hash_key, settings.default_region).key
+        Subscriptions(store.client, fernet, settings.subscription_ttl_seconds).stop(key, reason="carrier")
+
+
+def sender_options(settings: Settings, to: str) -> dict[str, str]:
+    """Who sends: the WhatsApp sender for ``whatsapp:`` addresses, else the SMS number or Messaging Service."""
+    if to.startswith("whatsapp:"):
+        if settings.twilio_whatsapp_from:
+            return {"from_": settings.twilio_whatsapp_from}
+        if settings.twilio_messaging_service_sid:
+            return {"messaging_service_sid": settings.twilio_messaging_service_sid}
+        return {"from_": f"whatsapp:{settings.twilio_from}"}
+    if settings.twilio_from:
+        return {"from_": settings.twilio_from}
+    return {"messaging_service_sid": settings.twilio_messaging_service_sid}
+
+
+def send_error(exc: Exception) -> TemporarySendError | PermanentSendError:
+    """Classify a failed Twilio call: 5xx, 429 and network errors are worth retrying; 4xx are not."""
+    if isinstance(exc, TwilioRestException):
         if exc.status >= 500 or exc.status == 429:
             log.warning("outbound send failed temporarily: HTTP %s", exc.status)
-            raise TemporarySendError(f"Twilio answered HTTP {exc.status}") from None
+            return TemporarySendError(f"Twilio answered HTTP {exc.status}")
         log.warning("outbound send refused: Twilio error %s", exc.code)
-        _no_retries()
-        raise PermanentSendError(exc.code, exc.status) from None
-    except requests.RequestException as exc:
-        log.warning("outbound send failed temporarily: %s", type(exc).__name__)
-        raise TemporarySendError(type(exc).__name__) from None
-    return dataclasses.asdict(SendResult(message.sid, message.status))
+        return PermanentSendError(exc.code, exc.status)
+    log.warning("outbound send failed temporarily: %s", type(exc).__name__)
+    return TemporarySendError(type(exc).__name__)
 
 
 def _no_retries() -> None:

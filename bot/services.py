@@ -13,6 +13,7 @@ import logging
 from flask import Flask, current_app
 
 from bot.answers import AnswerComposer
+from bot.broadcasts import Broadcasts
 from bot.config import Settings
 from bot.content import ContentBase
 from bot.directory import Router, load_directory
@@ -21,6 +22,8 @@ from bot.languages import SUPPORTED_LANGUAGES, LanguageDetector
 from bot.location import LocationResolver
 from bot.nlu import RasaClient
 from bot.store import Store, create_store
+from bot.subscriptions import Subscriptions
+from bot.handoff import build_gate, off_reason
 
 log = logging.getLogger(__name__)
 EXTENSION = "kyr"
@@ -34,12 +37,23 @@ class Services:
     content: ContentBase
     router: Router
     engine: ConversationEngine
+    #: Alerts (None without REDIS_URL and ENCRYPTION_KEY).
+    broadcasts: Broadcasts | None = None
 
 
 @functools.lru_cache(maxsize=1)
 def location_resolver() -> LocationResolver:
     """Built on first use and shared: it only indexes the zipcodes package's static data."""
     return LocationResolver()
+
+
+def subscriptions_for(settings: Settings, store: Store) -> Subscriptions | None:
+    """Alert sign-ups need Redis (shared, durable) and ENCRYPTION_KEY (numbers kept encrypted)."""
+    if store.kind != "redis" or not settings.encryption_key:
+        return None
+    from cryptography.fernet import Fernet
+
+    return Subscriptions(store.client, Fernet(settings.encryption_key.encode()), settings.subscription_ttl_seconds)
 
 
 def build_services(settings: Settings) -> Services:
@@ -59,8 +73,13 @@ def build_services(settings: Settings) -> Services:
         state_ttl=settings.state_ttl_seconds,
         confidence_threshold=settings.nlu_confidence_threshold,
         rate_limit_per_minute=settings.rate_limit_per_minute,
+        subscriptions=subscriptions_for(settings, store),
     )
-    return Services(settings, store, nlu, content, router, engine)
+    # Handoff to staff (None when off: needs REDIS_URL, ENCRYPTION_KEY and STAFF_HOURS).
+    engine.handoff = build_gate(settings, store, content, engine.answers)
+    subscriptions = engine.subscriptions
+    broadcasts = Broadcasts(settings, store.client, content, subscriptions) if subscriptions else None
+    return Services(settings, store, nlu, content, router, engine, broadcasts)
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -76,6 +95,10 @@ def init_app(app: Flask, settings: Settings) -> None:
             "SECRET_KEY or ID_HASH_KEY is not set: using random keys for this process only; "
             "set both in production so sessions survive restarts"
         )
+    if services_.engine.subscriptions is None:
+        log.warning("alerts are off: sign-ups need REDIS_URL and ENCRYPTION_KEY")
+    if services_.engine.handoff is None:
+        log.warning("handoff to staff is off: %s", off_reason(settings, services_.store.kind))
     if not settings.twilio_auth_token:
         log.warning("TWILIO_AUTH_TOKEN is not set: /sms refuses every request (503) until it is")
 

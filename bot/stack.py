@@ -47,7 +47,9 @@ def run_webhook(port: int) -> int:
     if settings.redis_url:
         print("==> starting the outbound worker (queue kyr-outbound)")
         rq = str(PROJECT_ROOT / ".venv" / "bin" / "rq")
-        children.append(subprocess.Popen([rq, "worker", "kyr-outbound", "--with-scheduler", "--url", settings.redis_url],
+        from bot.worker import worker_command
+
+        children.append(subprocess.Popen(worker_command(rq, settings.redis_url),
                                          cwd=PROJECT_ROOT))
     else:
         print("==> no REDIS_URL: outbound messages (queue and worker) are off")

@@ -2,7 +2,9 @@
 
 The visitor is identified only by a random token the page keeps in
 ``sessionStorage``; the server stores a keyed hash of it, like a phone number.
-The same ``ConversationEngine`` answers as for SMS.
+The same ``ConversationEngine`` answers as for SMS. While hotline staff have
+the conversation, their replies wait in an outbox the page polls
+(``GET /api/chat/updates``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import re
 import secrets
 
+import redis
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 from bot.identity import sender_from_web_token
@@ -101,3 +104,23 @@ def chat_api():
         return jsonify(session=token, lang=lang, replies=[svc.engine.menu_text(lang)])
     log.info("answered channel=web intent=%s lang=%s", reply.intent, reply.lang)
     return jsonify(session=token, lang=reply.lang, replies=list(reply.messages))
+
+
+@bp.get("/api/chat/updates")
+def chat_updates():
+    """Messages hotline staff sent this visitor after number ``after`` (the page polls while open)."""
+    if not origin_allowed(request.headers.get("Origin")):
+        return _error("This website is not allowed to use the chat (ALLOWED_ORIGINS).", 403)
+    token = request.args.get("session") or ""
+    after = request.args.get("after", default=0, type=int)
+    svc = services()
+    gate = svc.engine.handoff
+    if gate is None or not _TOKEN.match(token):
+        return jsonify(messages=[], last=after)
+    sender = sender_from_web_token(token, svc.settings.id_hash_key)
+    try:
+        messages, last = gate.desk.delivery.outbox.since(sender.key, max(after, 0))
+    except redis.RedisError as exc:
+        log.warning("web outbox unavailable: %s", type(exc).__name__)
+        return jsonify(messages=[], last=after)
+    return jsonify(messages=messages, last=last)

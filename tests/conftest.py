@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -25,6 +24,7 @@ from werkzeug.serving import make_server
 
 from bot import create_app
 from bot.rasa_process import start_rasa, stop, wait_until_ready
+from tests.net import free_port
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_URL = "https://bot.example.org"
@@ -42,12 +42,6 @@ def wait_until_healthy(base_url: str, timeout: float = 60.0) -> bool:
             pass
         time.sleep(0.2)
     return False
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -207,3 +201,7 @@ def session_key_count(redis_client, prefix: str = "kyr:session:") -> int:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+# Twilio REST peers (Prism, fault peer) and outbound settings, shared by outbound tests.
+from tests.twilio_peers import fault_peer, outbound_env, prism_url, recording_peer  # noqa: E402,F401

@@ -37,6 +37,22 @@
     });
   }
 
+  // Replies from hotline staff (after a handoff) arrive through a small outbox.
+  function pollUpdates() {
+    var session = sessionStorage.getItem("kyr-session");
+    if (!session || document.hidden) { return; }
+    var after = sessionStorage.getItem("kyr-after") || "0";
+    fetch("/api/chat/updates?session=" + encodeURIComponent(session) + "&after=" + encodeURIComponent(after))
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data) { return; }
+        sessionStorage.setItem("kyr-after", String(data.last));
+        data.messages.forEach(function (text) { show(text, "bot staff", document.documentElement.lang); });
+      })
+      .catch(function () { /* try again on the next tick */ });
+  }
+  window.setInterval(pollUpdates, 4000);
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value.trim();

@@ -1,0 +1,67 @@
+"""Admin-only pages: create staff accounts, change roles and languages, disable, reset passwords."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import flash, redirect, render_template, request, url_for
+
+from bot.console import bp, console
+from bot.console.auth import admin_required, current_staff
+from bot.languages import NATIVE_NAMES
+from bot.staff import ROLES, AccountError
+
+log = logging.getLogger(__name__)
+
+
+@bp.get("/admin/staff")
+@admin_required
+def staff_list():
+    return render_template("console/staff.html", accounts=console().staff.all(), roles=ROLES, languages=NATIVE_NAMES)
+
+
+@bp.post("/admin/staff")
+@admin_required
+def staff_create():
+    form = request.form
+    try:
+        account = console().staff.create(form.get("username", ""), form.get("password", ""),
+                                         form.get("role", "staff"), form.getlist("languages"))
+    except AccountError as exc:
+        flash(f"Not created: {exc}")
+    else:
+        log.info("staff account created role=%s", account.role)
+        flash(f"Created {account.username}.")
+    return redirect(url_for("console.staff_list"))
+
+
+@bp.post("/admin/staff/<username>")
+@admin_required
+def staff_update(username):
+    form = request.form
+    action = form.get("action")
+    directory = console().staff
+    try:
+        if action == "delete":
+            if username == current_staff().username:
+                raise AccountError("you cannot delete your own account")
+            directory.delete(username)
+            flash(f"Deleted {username}.")
+        elif action in ("disable", "enable"):
+            if username == current_staff().username:
+                raise AccountError("you cannot disable your own account")
+            directory.update(username, active=action == "enable")
+            flash(f"{username}: {action}d.")
+        elif action == "save":
+            if username == current_staff().username and form.get("role") != "admin":
+                raise AccountError("you cannot remove your own admin role")
+            directory.update(username, role=form.get("role"), languages=form.getlist("languages"))
+            flash(f"Saved {username}.")
+        elif action == "password":
+            directory.update(username, password=form.get("password", ""))
+            flash(f"New password set for {username}; their logins ended.")
+        else:
+            raise AccountError("unknown action")
+    except AccountError as exc:
+        flash(f"Not changed: {exc}")
+    return redirect(url_for("console.staff_list"))

@@ -1,0 +1,41 @@
+"""``flask --app webhook console create-admin``: the first admin account (more come from the console)."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask import Flask
+
+from bot.languages import SUPPORTED_LANGUAGES
+from bot.staff import AccountError
+
+PASSWORD_ENV = "CONSOLE_ADMIN_PASSWORD"
+
+
+def register_console_commands(app: Flask) -> None:
+    @app.cli.group("console")
+    def console_group():
+        """Staff console accounts."""
+
+    @console_group.command("create-admin")
+    @click.argument("username")
+    @click.option("--languages", default=",".join(SUPPORTED_LANGUAGES), show_default=True,
+                  help="Comma-separated languages this person answers in.")
+    @click.option("--role", type=click.Choice(["admin", "staff"]), default="admin", show_default=True)
+    def create_admin(username, languages, role):
+        """Create an account. The password is asked for (not echoed), or read from CONSOLE_ADMIN_PASSWORD."""
+        from bot.console import console
+
+        with app.app_context():
+            state = console()
+        if state.staff is None:
+            raise click.ClickException("REDIS_URL is not set: accounts live in Redis")
+        password = os.environ.get(PASSWORD_ENV) or click.prompt(
+            "Password (12+ characters)", hide_input=True, confirmation_prompt=True)
+        try:
+            account = state.staff.create(username, password, role, languages.split(","))
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"created {account.role} {account.username} ({', '.join(account.languages)}); "
+                   f"log in at /console/login")

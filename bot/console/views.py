@@ -1,0 +1,194 @@
+"""The queue and one conversation: claim, reply, note, release, hand back.
+
+Pages are server-rendered; ``/console/api/…`` returns the same fragments as
+JSON for the polling script, so what appears without a reload is exactly
+what a reload would show.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import zoneinfo
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from bot.console import bp, console
+from bot.console.auth import current_staff, login_required
+from bot.handoff.desk import NotOwner
+from bot.handoff.records import Handoff, masked
+from bot.languages import NATIVE_NAMES
+from bot.outbound import OutboundNotConfigured
+from bot.segments import MAX_BODY_CHARS
+from bot.services import services
+
+log = logging.getLogger(__name__)
+
+
+def desk():
+    gate = services().engine.handoff
+    return gate.desk if gate is not None else None
+
+
+def topic_label(topic: str) -> str:
+    content = services().content
+    return content.text(f"{topic}.menu_label", "en") if content.has_topic(topic) else topic.replace("_", " ")
+
+
+def minutes(seconds: float) -> str:
+    value = int(seconds // 60)
+    return "under 1 min" if value < 1 else f"{value} min"
+
+
+def row(handoff: Handoff) -> dict:
+    """What staff see of a handoff: never the number, only its last two digits."""
+    return {
+        "handoff": handoff,
+        "language": NATIVE_NAMES.get(handoff.lang, handoff.lang),
+        "topic": topic_label(handoff.topic),
+        "masked": masked(desk().records.address(handoff), handoff.channel),
+        "wait": minutes(handoff.wait_seconds()),
+    }
+
+
+def visible(handoff: Handoff) -> bool:
+    staff = current_staff()
+    return staff.is_admin or handoff.lang in staff.languages
+
+
+def queue_rows() -> list[dict]:
+    current = desk()
+    if current is None:
+        return []
+    current.sweep()  # idle handoffs go back to the bot while someone watches
+    staff = current_staff()
+    return [row(h) for h in current.queue(None if staff.is_admin else set(staff.languages))]
+
+
+@bp.get("/")
+@login_required
+def queue():
+    rows = queue_rows()
+    return render_template("console/queue.html", rows=rows, off=console().handoff_off,
+                           waiting=sum(1 for r in rows if r["handoff"].waiting))
+
+
+@bp.get("/api/queue")
+@login_required
+def queue_json():
+    rows = queue_rows()
+    return {"html": render_template("console/_queue_rows.html", rows=rows),
+            "waiting": sum(1 for r in rows if r["handoff"].waiting)}
+
+
+def load(handoff_id: str) -> Handoff:
+    current = desk()
+    handoff = current.get(handoff_id) if current else None
+    if handoff is None:
+        abort(404)
+    if not visible(handoff):
+        abort(403)
+    return handoff
+
+
+def transcript(handoff: Handoff) -> list[dict]:
+    """Entries with their send state (staff replies) and local time (STAFF_TIMEZONE)."""
+    current = desk()
+    zone = zoneinfo.ZoneInfo(current.hours.timezone)
+    lines = []
+    for entry in current.entries(handoff.id):
+        state = current.delivery.state(entry.job) if entry.who == "staff" else None
+        when = datetime.datetime.fromtimestamp(entry.at, zone).strftime("%H:%M")
+        lines.append({"entry": entry, "state": state, "time": when})
+    return lines
+
+
+def conversation_context(handoff: Handoff) -> dict:
+    staff = current_staff()
+    return {"h": handoff, "row": row(handoff), "lines": transcript(handoff),
+            "mine": handoff.owner == staff.username and not handoff.closed, "staff": staff,
+            "max_chars": MAX_BODY_CHARS}
+
+
+@bp.get("/h/<handoff_id>")
+@login_required
+def conversation(handoff_id):
+    handoff = load(handoff_id)
+    return render_template("console/conversation.html", **conversation_context(handoff))
+
+
+@bp.get("/api/h/<handoff_id>")
+@login_required
+def conversation_json(handoff_id):
+    handoff = load(handoff_id)
+    context = conversation_context(handoff)
+    return {"html": render_template("console/_transcript.html", **context),
+            "status": render_template("console/_status.html", **context)}
+
+
+@bp.post("/h/<handoff_id>/claim")
+@login_required
+def claim(handoff_id):
+    handoff = load(handoff_id)
+    if desk().claim(handoff.id, current_staff().username):
+        return redirect(url_for("console.conversation", handoff_id=handoff.id))
+    flash("Someone else took this conversation first.")
+    return redirect(url_for("console.queue"), code=303)
+
+
+def _text() -> str:
+    text = (request.form.get("text") or "").strip()
+    if not text or len(text) > MAX_BODY_CHARS:
+        abort(400)
+    return text
+
+
+@bp.post("/h/<handoff_id>/reply")
+@login_required
+def reply(handoff_id):
+    handoff = load(handoff_id)
+    try:
+        desk().reply(handoff, current_staff().username, _text())
+    except NotOwner:
+        abort(403)
+    except OutboundNotConfigured as exc:
+        log.error("staff reply not sent: %s", exc)
+        flash(f"Not sent: {exc}")
+    return redirect(url_for("console.conversation", handoff_id=handoff.id))
+
+
+@bp.post("/h/<handoff_id>/note")
+@login_required
+def note(handoff_id):
+    handoff = load(handoff_id)
+    if handoff.closed:
+        abort(409)
+    desk().note(handoff, current_staff().username, _text())
+    return redirect(url_for("console.conversation", handoff_id=handoff.id))
+
+
+def _owner_or_admin(handoff: Handoff) -> None:
+    staff = current_staff()
+    if handoff.owner != staff.username and not staff.is_admin:
+        abort(403)
+
+
+@bp.post("/h/<handoff_id>/release")
+@login_required
+def release(handoff_id):
+    handoff = load(handoff_id)
+    _owner_or_admin(handoff)
+    staff = current_staff()
+    desk().release(handoff, staff.username, force=staff.is_admin)
+    flash("Released: the conversation is back in the queue.")
+    return redirect(url_for("console.queue"))
+
+
+@bp.post("/h/<handoff_id>/handback")
+@login_required
+def hand_back(handoff_id):
+    handoff = load(handoff_id)
+    _owner_or_admin(handoff)
+    if desk().hand_back(handoff, current_staff().username):
+        flash("Handed back: the bot answers this person again.")
+    return redirect(url_for("console.queue"))

@@ -1,0 +1,45 @@
+"""Staff replies to a web-chat visitor wait here until the chat page polls for them.
+
+A web visitor has no number to text, so the page asks ``GET /api/chat/updates``
+every few seconds. Entries are encrypted like transcripts and expire.
+"""
+
+from __future__ import annotations
+
+import redis
+from cryptography.fernet import Fernet, InvalidToken
+
+PREFIX = "kyr:outbox:"
+
+
+class WebOutbox:
+    def __init__(self, client: redis.Redis, fernet: Fernet, ttl: int):
+        self.client = client
+        self.fernet = fernet
+        self.ttl = ttl
+
+    def push(self, sender: str, text: str) -> int:
+        base = PREFIX + sender
+        n = int(self.client.incr(base + ":seq"))
+        pipe = self.client.pipeline()
+        pipe.expire(base + ":seq", self.ttl)
+        pipe.set(f"{base}:{n}", self.fernet.encrypt(text.encode()).decode(), ex=self.ttl)
+        pipe.execute()
+        return n
+
+    def since(self, sender: str, after: int) -> tuple[list[str], int]:
+        """Messages after number ``after`` and the newest number (the page sends it back)."""
+        base = PREFIX + sender
+        last = int(self.client.get(base + ":seq") or 0)
+        if after >= last:
+            return [], last
+        first = max(after + 1, last - 50 + 1)
+        texts = []
+        for token in self.client.mget([f"{base}:{n}" for n in range(first, last + 1)]):
+            if not token:
+                continue
+            try:
+                texts.append(self.fernet.decrypt(token.encode()).decode())
+            except InvalidToken:
+                continue
+        return texts, last

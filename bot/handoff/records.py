@@ -1,0 +1,278 @@
+"""Handoff records in Redis: the queue, one owner per conversation, the transcript.
+
+Every key is a plain string with a TTL (``make audit-data`` checks both).
+Nothing readable about the person is stored: the number a staff reply goes
+to and every transcript entry are Fernet-encrypted with ``ENCRYPTION_KEY``;
+the rest is the sender's keyed hash, language, topic and times.
+
+Keys (``<id>`` is random):
+
+- ``kyr:handoff:<id>``          meta (JSON): sender hash, channel, language, topic, urgency, encrypted number
+- ``kyr:handoff:<id>:owner``    the staff member who claimed it (``SET NX``: one owner)
+- ``kyr:handoff:<id>:closed``   why it ended (``SET NX``: it ends once)
+- ``kyr:handoff:<id>:active``   time of the last message either way (idle return)
+- ``kyr:handoff:<id>:nudged``   "still waiting" was said (once per handoff)
+- ``kyr:handoff:<id>:seq`` / ``:m:<n>``  the transcript, one encrypted entry per key
+- ``kyr:handoff:sender:<hash>`` the person's open handoff
+- ``kyr:handoff:open``          index of open handoffs (JSON, changed only by a Lua script)
+
+While open, keys live ``idle + transcript TTL`` from the last activity; when
+the handoff ends they are set to expire after the transcript TTL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+import time
+from typing import Any
+
+import redis
+from cryptography.fernet import Fernet, InvalidToken
+
+PREFIX = "kyr:handoff:"
+OPEN_INDEX = PREFIX + "open"
+SENDER_PREFIX = PREFIX + "sender:"
+
+_INDEX_SCRIPT = """
+local raw = redis.call('GET', KEYS[1])
+local index = {}
+if raw then index = cjson.decode(raw) end
+if ARGV[2] == '' then index[ARGV[1]] = nil else index[ARGV[1]] = cjson.decode(ARGV[2]) end
+if next(index) == nil then redis.call('DEL', KEYS[1]) return 0 end
+redis.call('SET', KEYS[1], cjson.encode(index), 'EX', tonumber(ARGV[3]))
+return 1
+"""
+#: Claim: only an open handoff, only when nobody owns it (one atomic step).
+_CLAIM_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'EX', tonumber(ARGV[2])) then return 1 end
+return 0
+"""
+#: Release: only the owner (or anyone with ARGV[2] == 'force', i.e. an admin).
+_RELEASE_SCRIPT = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+if ARGV[2] ~= 'force' and cjson.decode(raw)['name'] ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Handoff:
+    """One open or recently ended handoff, as the console and the engine see it."""
+
+    id: str
+    sender: str
+    channel: str
+    lang: str
+    topic: str
+    reason: str  # "asked", "urgent" or "not_understood"
+    urgent: bool
+    created: float
+    address_token: str | None = None
+    owner: str | None = None
+    claimed_at: float | None = None
+    last_active: float = 0.0
+    closed: str | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return self.owner is None and self.closed is None
+
+    def wait_seconds(self, now: float | None = None) -> int:
+        end = self.claimed_at if self.claimed_at else (now or time.time())
+        return max(0, int(end - self.created))
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One line of a transcript. ``who``: person, bot, staff, note (staff only) or event."""
+
+    n: int
+    at: float
+    who: str
+    text: str
+    by: str | None = None
+    job: str | None = None
+
+
+class HandoffRecords:
+    """Reads and writes handoff keys; knows nothing about messages or the engine."""
+
+    def __init__(self, client: redis.Redis, fernet: Fernet, *, idle_seconds: int, transcript_ttl: int):
+        self.client = client
+        self.fernet = fernet
+        self.idle_seconds = idle_seconds
+        self.transcript_ttl = transcript_ttl
+        self._index = client.register_script(_INDEX_SCRIPT)
+        self._claim = client.register_script(_CLAIM_SCRIPT)
+        self._release = client.register_script(_RELEASE_SCRIPT)
+
+    @property
+    def open_ttl(self) -> int:
+        return self.idle_seconds + self.transcript_ttl
+
+    # -- encryption ----------------------------------------------------------
+
+    def encrypt(self, value: str) -> str:
+        return self.fernet.encrypt(value.encode()).decode()
+
+    def decrypt(self, token: str) -> str | None:
+        try:
+            return self.fernet.decrypt(token.encode()).decode()
+        except (InvalidToken, ValueError):
+            return None
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def open(self, *, sender: str, channel: str, lang: str, topic: str, reason: str, urgent: bool,
+             address: str | None) -> Handoff:
+        """Queue a new handoff (the caller checked that the sender has none)."""
+        handoff_id = secrets.token_hex(8)
+        now = time.time()
+        meta = {
+            "id": handoff_id, "sender": sender, "channel": channel, "lang": lang, "topic": topic,
+            "reason": reason, "urgent": urgent, "created": now,
+            "to": self.encrypt(address) if address else None,
+        }
+        ttl = self.open_ttl
+        pipe = self.client.pipeline()
+        pipe.set(PREFIX + handoff_id, json.dumps(meta), ex=ttl)
+        pipe.set(PREFIX + handoff_id + ":active", now, ex=ttl)
+        pipe.set(SENDER_PREFIX + sender, handoff_id, ex=ttl)
+        pipe.execute()
+        self._index(keys=[OPEN_INDEX], args=[handoff_id, json.dumps([0 if urgent else 1, now]), ttl])
+        return self._from_meta(meta, None, now, None)
+
+    def get(self, handoff_id: str) -> Handoff | None:
+        base = PREFIX + handoff_id
+        raw, owner, active, closed = self.client.mget(base, base + ":owner", base + ":active", base + ":closed")
+        if not raw:
+            return None
+        return self._from_meta(json.loads(raw), owner, float(active or 0), closed)
+
+    def for_sender(self, sender: str) -> Handoff | None:
+        handoff_id = self.client.get(SENDER_PREFIX + sender)
+        handoff = self.get(handoff_id) if handoff_id else None
+        return handoff if handoff and not handoff.closed else None
+
+    def open_handoffs(self) -> list[Handoff]:
+        """Every open handoff, urgent first, then longest wait first."""
+        raw = self.client.get(OPEN_INDEX)
+        ids = list(json.loads(raw)) if raw else []
+        handoffs = []
+        for handoff_id in ids:
+            handoff = self.get(handoff_id)
+            if handoff is None or handoff.closed:
+                self._index(keys=[OPEN_INDEX], args=[handoff_id, "", self.open_ttl])  # expired or ended
+                continue
+            handoffs.append(handoff)
+        return sorted(handoffs, key=lambda h: (not h.urgent, h.created))
+
+    def claim(self, handoff_id: str, staff: str) -> bool:
+        """True for exactly one caller, however many claim at once."""
+        base = PREFIX + handoff_id
+        owner = json.dumps({"name": staff, "at": time.time()})
+        return self._claim(keys=[base, base + ":owner", base + ":closed"], args=[owner, self.open_ttl]) == 1
+
+    def release(self, handoff_id: str, staff: str, force: bool = False) -> bool:
+        return self._release(keys=[PREFIX + handoff_id + ":owner"], args=[staff, "force" if force else ""]) == 1
+
+    def close(self, handoff_id: str, reason: str) -> bool:
+        """End the handoff once (True only for the call that ended it); keep the transcript a while."""
+        base = PREFIX + handoff_id
+        if not self.client.set(base + ":closed", reason, nx=True, ex=self.transcript_ttl):
+            return False
+        raw = self.client.get(base)
+        sender = json.loads(raw)["sender"] if raw else None
+        if sender and self.client.get(SENDER_PREFIX + sender) == handoff_id:
+            self.client.delete(SENDER_PREFIX + sender)
+        self.client.delete(base + ":active")
+        self._index(keys=[OPEN_INDEX], args=[handoff_id, "", self.open_ttl])
+        self._expire_all(handoff_id, self.transcript_ttl)
+        return True
+
+    def purge(self, handoff_id: str) -> None:
+        """Erase a handoff and its transcript now (the person texted DELETE)."""
+        base = PREFIX + handoff_id
+        count = int(self.client.get(base + ":seq") or 0)
+        self.client.delete(base, base + ":owner", base + ":active", base + ":seq", base + ":nudged",
+                           *(f"{base}:m:{n}" for n in range(1, count + 1)))
+
+    def nudge_once(self, handoff_id: str) -> bool:
+        """True the first time only: "we passed your message on" is said once per handoff."""
+        return bool(self.client.set(PREFIX + handoff_id + ":nudged", "1", nx=True, ex=self.open_ttl))
+
+    def touch(self, handoff_id: str) -> None:
+        """Record activity: the idle clock restarts and every key lives on."""
+        self.client.set(PREFIX + handoff_id + ":active", time.time(), ex=self.open_ttl)
+        self._expire_all(handoff_id, self.open_ttl)
+
+    def is_idle(self, handoff: Handoff, now: float | None = None) -> bool:
+        return (now or time.time()) - (handoff.last_active or handoff.created) >= self.idle_seconds
+
+    def _expire_all(self, handoff_id: str, ttl: int) -> None:
+        base = PREFIX + handoff_id
+        count = int(self.client.get(base + ":seq") or 0)
+        pipe = self.client.pipeline()
+        for key in (base, base + ":owner", base + ":seq", base + ":nudged", *(f"{base}:m:{n}" for n in range(1, count + 1))):
+            pipe.expire(key, ttl)
+        raw = self.client.get(base)
+        if raw:
+            pipe.expire(SENDER_PREFIX + json.loads(raw)["sender"], ttl, xx=True)
+        pipe.execute()
+
+    # -- transcript ----------------------------------------------------------
+
+    def append(self, handoff_id: str, who: str, text: str, by: str | None = None, job: str | None = None,
+               *, ended: bool = False) -> int:
+        """Add one entry; ``ended`` for entries written after the handoff closed (shorter TTL)."""
+        base = PREFIX + handoff_id
+        ttl = self.transcript_ttl if ended else self.open_ttl
+        n = int(self.client.incr(base + ":seq"))
+        entry = {"at": time.time(), "who": who, "text": text, "by": by, "job": job}
+        pipe = self.client.pipeline()
+        pipe.expire(base + ":seq", ttl)
+        pipe.set(f"{base}:m:{n}", self.encrypt(json.dumps(entry)), ex=ttl)
+        pipe.execute()
+        return n
+
+    def entries(self, handoff_id: str, after: int = 0) -> list[Entry]:
+        base = PREFIX + handoff_id
+        count = int(self.client.get(base + ":seq") or 0)
+        numbers = list(range(after + 1, count + 1))
+        if not numbers:
+            return []
+        entries = []
+        for n, token in zip(numbers, self.client.mget([f"{base}:m:{n}" for n in numbers])):
+            data = json.loads(self.decrypt(token) or "null") if token else None
+            if data:
+                entries.append(Entry(n=n, at=data["at"], who=data["who"], text=data["text"],
+                                     by=data.get("by"), job=data.get("job")))
+        return entries
+
+    def address(self, handoff: Handoff) -> str | None:
+        return self.decrypt(handoff.address_token) if handoff.address_token else None
+
+    # -- helpers -------------------------------------------------------------
+
+    @staticmethod
+    def _from_meta(meta: dict[str, Any], owner_raw: str | None, active: float, closed: str | None) -> Handoff:
+        owner = json.loads(owner_raw) if owner_raw else None
+        return Handoff(
+            id=meta["id"], sender=meta["sender"], channel=meta["channel"], lang=meta["lang"],
+            topic=meta["topic"], reason=meta["reason"], urgent=bool(meta["urgent"]), created=meta["created"],
+            address_token=meta.get("to"), owner=owner["name"] if owner else None,
+            claimed_at=owner["at"] if owner else None, last_active=active, closed=closed,
+        )
+
+
+def masked(address: str | None, channel: str) -> str:
+    """A number as staff see it: only the last two digits (``•••••••••78``); web chats have none."""
+    if channel == "web" or not address:
+        return ""
+    digits = [ch for ch in address if ch.isdigit()]
+    return "•" * max(len(digits) - 2, 4) + "".join(digits[-2:])

@@ -1,0 +1,202 @@
+"""Staff accounts, console logins and the login rate limit, all in Redis.
+
+- Accounts (``kyr:staff:<username>``, JSON) hold an Argon2id hash, a role
+  (``staff`` or ``admin``) and the languages the person answers in. Every key
+  needs a TTL, so an account expires ``STAFF_ACCOUNT_TTL_DAYS`` after its last
+  login; each login renews it.
+- Logins (``kyr:console:login:<sha256 of a random id>``) are server-side, so
+  logout, disabling an account or a password change end them at once; the
+  cookie only carries the random id.
+- Failed logins are counted per username and per client address (keyed
+  hashes, never the address) in fixed windows shared by every worker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+
+import redis
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+ACCOUNT_PREFIX = "kyr:staff:"
+LOGIN_PREFIX = "kyr:console:login:"
+LIMIT_PREFIX = "kyr:console:fails:"
+ROLES = ("staff", "admin")
+MIN_PASSWORD_LENGTH = 12
+#: Usernames start with a letter, so one can never look like a phone number.
+USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
+#: An address may fail this many times the per-user limit (a shared office network).
+ADDRESS_FACTOR = 4
+
+
+class AccountError(ValueError):
+    """A username, password, role or language list that cannot be used (the message says why)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Account:
+    username: str
+    role: str
+    languages: tuple[str, ...]
+    password_hash: str = dataclasses.field(repr=False)
+    active: bool = True
+    #: Changes with every password change: logins made before it end.
+    generation: int = 1
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+
+
+class StaffDirectory:
+    def __init__(self, client: redis.Redis, ttl: int, supported_languages: tuple[str, ...]):
+        self.client = client
+        self.ttl = ttl
+        self.supported = supported_languages
+        self.hasher = PasswordHasher()  # Argon2id with the library's current recommended cost
+        self._dummy = self.hasher.hash(secrets.token_hex(16))
+
+    def _save(self, account: Account, *, only_new: bool = False) -> bool:
+        data = dataclasses.asdict(account)
+        return bool(self.client.set(ACCOUNT_PREFIX + account.username, json.dumps(data), ex=self.ttl, nx=only_new))
+
+    def _languages(self, languages) -> tuple[str, ...]:
+        chosen = tuple(dict.fromkeys(code.strip().lower() for code in languages if code.strip()))
+        unknown = [code for code in chosen if code not in self.supported]
+        if unknown or not chosen:
+            raise AccountError(f"languages must be some of {', '.join(self.supported)}")
+        return chosen
+
+    def create(self, username: str, password: str, role: str, languages) -> Account:
+        username = (username or "").strip().lower()
+        if not USERNAME.match(username):
+            raise AccountError("usernames are 2-32 lower-case letters, digits, . _ or -, starting with a letter")
+        if role not in ROLES:
+            raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        check_password(password)
+        account = Account(username, role, self._languages(languages), self.hasher.hash(password))
+        if not self._save(account, only_new=True):
+            raise AccountError(f"an account named {username} already exists")
+        return account
+
+    def get(self, username: str) -> Account | None:
+        raw = self.client.get(ACCOUNT_PREFIX + (username or "").strip().lower())
+        if not raw:
+            return None
+        data = json.loads(raw)
+        data["languages"] = tuple(data["languages"])
+        return Account(**data)
+
+    def all(self) -> list[Account]:
+        names = [key[len(ACCOUNT_PREFIX):] for key in self.client.scan_iter(match=ACCOUNT_PREFIX + "*", count=500)]
+        return sorted(filter(None, (self.get(name) for name in names)), key=lambda a: a.username)
+
+    def verify(self, username: str, password: str) -> Account | None:
+        """The account when the password matches (same work either way, so timing says nothing)."""
+        account = self.get(username)
+        try:
+            self.hasher.verify(account.password_hash if account else self._dummy, password or "")
+        except (VerificationError, InvalidHashError):
+            return None
+        if account is None or not account.active:
+            return None
+        if self.hasher.check_needs_rehash(account.password_hash):
+            account = dataclasses.replace(account, password_hash=self.hasher.hash(password))
+        self._save(account)  # renews the account's TTL
+        return account
+
+    def update(self, username: str, *, password: str | None = None, role: str | None = None,
+               languages=None, active: bool | None = None) -> Account:
+        account = self.get(username)
+        if account is None:
+            raise AccountError(f"no account named {username}")
+        changes: dict = {}
+        if password is not None:
+            check_password(password)
+            changes.update(password_hash=self.hasher.hash(password), generation=account.generation + 1)
+        if role is not None:
+            if role not in ROLES:
+                raise AccountError(f"role must be one of {', '.join(ROLES)}")
+            changes["role"] = role
+        if languages is not None:
+            changes["languages"] = self._languages(languages)
+        if active is not None:
+            changes["active"] = active
+        account = dataclasses.replace(account, **changes)
+        self._save(account)
+        return account
+
+    def delete(self, username: str) -> None:
+        self.client.delete(ACCOUNT_PREFIX + username)
+
+
+class ConsoleLogins:
+    """Server-side console logins: the cookie holds a random id, Redis what it means."""
+
+    def __init__(self, client: redis.Redis, ttl: int):
+        self.client = client
+        self.ttl = ttl
+
+    @staticmethod
+    def _key(login_id: str) -> str:
+        return LOGIN_PREFIX + hashlib.sha256(login_id.encode()).hexdigest()
+
+    def start(self, account: Account) -> str:
+        login_id = secrets.token_urlsafe(32)
+        value = json.dumps({"user": account.username, "gen": account.generation, "at": time.time()})
+        self.client.set(self._key(login_id), value, ex=self.ttl)
+        return login_id
+
+    def lookup(self, login_id: str | None) -> tuple[str, int] | None:
+        raw = self.client.get(self._key(login_id)) if login_id else None
+        if not raw:
+            return None
+        data = json.loads(raw)
+        return data["user"], int(data["gen"])
+
+    def end(self, login_id: str | None) -> None:
+        if login_id:
+            self.client.delete(self._key(login_id))
+
+
+class LoginLimiter:
+    """Failed logins per username and per address, counted in Redis across workers."""
+
+    def __init__(self, client: redis.Redis, secret: str, attempts: int, window: int):
+        self.client = client
+        self.secret = secret.encode()
+        self.attempts = attempts
+        self.window = window
+
+    def _keys(self, username: str, address: str) -> tuple[str, str]:
+        def keyed(kind: str, value: str) -> str:
+            return LIMIT_PREFIX + kind + ":" + hmac.new(self.secret, value.encode(), hashlib.sha256).hexdigest()
+
+        return keyed("user", (username or "").strip().lower()), keyed("addr", address or "")
+
+    def blocked(self, username: str, address: str) -> bool:
+        user_key, addr_key = self._keys(username, address)
+        user, addr = self.client.mget(user_key, addr_key)
+        return int(user or 0) >= self.attempts or int(addr or 0) >= self.attempts * ADDRESS_FACTOR
+
+    def failed(self, username: str, address: str) -> None:
+        pipe = self.client.pipeline()
+        for key in self._keys(username, address):
+            pipe.incr(key)
+            pipe.expire(key, self.window, nx=True)
+        pipe.execute()
+
+    def succeeded(self, username: str, address: str) -> None:
+        self.client.delete(self._keys(username, address)[0])

@@ -1,0 +1,148 @@
+"""A hotline volunteer takes over a Spanish SMS conversation in real headless Chromium.
+
+The bot runs exactly as `make run` starts it (``python -m bot.stack run``:
+gunicorn plus the outbound RQ worker, the test Rasa server); staff replies go
+through the real twilio ``Client`` to a local peer that records what Twilio
+would have been asked to send.
+"""
+
+import http.server
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+
+from bot.config import load_settings
+from bot.content import ContentBase
+from bot.languages import SUPPORTED_LANGUAGES
+from bot.segments import sms_text
+from bot.staff import StaffDirectory
+from tests.conftest import AUTH_TOKEN, free_port, sign, sms_form, twiml_messages, wait_until_healthy
+from tests.test_browser_embed import browser, chromium_path  # noqa: F401  (fixture and helper)
+from tests.test_handoff import KEY, PASSWORD, db_url
+
+ROOT = Path(__file__).resolve().parent.parent
+PERSON = "+13125550163"
+BROWSER_DB = 11
+
+
+class RecordingPeer(http.server.ThreadingHTTPServer):
+    """Answers Twilio's Messages endpoint like Twilio does (201) and keeps every request."""
+
+    def __init__(self):
+        self.sent: list[dict] = []
+        super().__init__(("127.0.0.1", free_port()), RecordingHandler)
+
+
+class RecordingHandler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        form = urllib.parse.parse_qs(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
+        self.server.sent.append({name: values[0] for name, values in form.items()})
+        payload = json.dumps({"sid": "SM" + "a" * 32, "status": "queued", "to": form["To"][0]}).encode()
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def peer():
+    server = RecordingPeer()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture
+def stack(settings_env, redis_url, peer):
+    """`make run`'s stack with handoff on, outbound sends pointed at the recording peer."""
+    url = db_url(redis_url, BROWSER_DB)
+    redis.Redis.from_url(url).flushdb()
+    port = free_port()
+    env = {**os.environ, **settings_env, "PORT": str(port), "REDIS_URL": url, "LOG_LEVEL": "WARNING",
+           "ENCRYPTION_KEY": KEY, "STAFF_HOURS": "always", "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+           "TWILIO_FROM_NUMBER": "+15005550006", "TWILIO_API_BASE_URL": f"http://127.0.0.1:{peer.server_address[1]}",
+           "OUTBOUND_RETRY_INTERVALS": "1,1", "WEB_CONCURRENCY": "2"}
+    env.pop("PUBLIC_URL", None)
+    process = subprocess.Popen([sys.executable, "-m", "bot.stack", "run"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    if not wait_until_healthy(base):
+        process.kill()
+        pytest.fail("make run's stack did not come up")
+    settings = load_settings(env)
+    client = redis.Redis.from_url(url, decode_responses=True)
+    StaffDirectory(client, settings.staff_account_ttl_seconds, SUPPORTED_LANGUAGES).create("ana", PASSWORD, "staff", ["es"])
+    yield base, ContentBase(settings.responses_dir, settings.locales_dir, SUPPORTED_LANGUAGES)
+    process.send_signal(signal.SIGTERM)
+    process.wait(30)
+    redis.Redis.from_url(url).flushdb()
+
+
+def text_message(base: str, body: str) -> list[str]:
+    """The person texts the bot (a signed Twilio webhook call); returns the bot's TwiML replies."""
+    form = sms_form(PERSON, body)
+    response = requests.post(base + "/sms", data=form, timeout=15,
+                             headers={"X-Twilio-Signature": sign(form, "/sms", AUTH_TOKEN, base)})
+    assert response.status_code == 200
+    return twiml_messages(response.content)
+
+
+def wait_for(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_staff_take_over_and_hand_back_a_spanish_conversation(browser, stack, peer):
+    base, content = stack
+    assert "15" in text_message(base, "quiero hablar con una persona")[0]
+
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    page.goto(base + "/console/")
+    page.fill("input[name=username]", "ana")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+
+    card = page.locator("#queue li.card").first
+    card.wait_for(timeout=10000)
+    assert "Español" in card.inner_text() and "63" in card.inner_text()
+    assert "5550163" not in page.content()
+    card.locator("button.claim").click()
+    page.wait_for_selector("#reply-form")
+
+    page.fill("#reply-form textarea", "Hola, soy Ana de la línea de ayuda. ¿Dónde está su hermano?")
+    page.click("#reply-form button[type=submit]")
+    assert wait_for(lambda: any("soy Ana" in m.get("Body", "") for m in peer.sent))
+    sent = [m for m in peer.sent if "Ana" in m.get("Body", "")][0]
+    assert sent["To"] == PERSON and sent["From"] == "+15005550006"
+    page.locator("#transcript .send.sent").first.wait_for(timeout=15000)
+
+    # The person answers by SMS: the bot stays silent, the console shows it without a reload.
+    assert text_message(base, "Esta en la carcel del condado desde ayer") == []
+    page.locator("#transcript li.person", has_text="carcel del condado desde ayer").wait_for(timeout=15000)
+
+    page.click("#hand-back")
+    page.wait_for_selector("#queue")
+    returned = sms_text(content.text("system.handoff_returned", "es"), "es")
+    assert wait_for(lambda: any(m.get("Body") in (returned, content.text("system.handoff_returned", "es"))
+                                for m in peer.sent))
+
+    replies = text_message(base, "a mi hermano le pusieron un hold de ICE")
+    assert replies and replies[0].startswith(sms_text(content.text("detainer.first", "es"), "es")[:25])
