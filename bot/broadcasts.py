@@ -61,6 +61,10 @@ from bot.subscriptions import Audience, Subscriber, Subscriptions
 log = logging.getLogger(__name__)
 
 CAMPAIGN_PREFIX = "kyr:campaign:"
+#: Broadcast ids are the date and six letters ("20261128-kqzmfa"): never a digit run that
+#: the privacy audit could mistake for a phone number.
+CAMPAIGN_ID_LETTERS = "abcdefghjkmnpqrstuvwxyz"
+CAMPAIGN_ID_PATTERN = r"\d{8}-[a-z]{6}"
 RATE_PREFIX = "kyr:bcast-rate:"
 #: WhatsApp lets a business send free-form text this long after the person's last message.
 WHATSAPP_WINDOW_SECONDS = 24 * 3600
@@ -226,7 +230,8 @@ class Broadcasts:
 
     def create(self, texts: dict[str, str], audience: Audience) -> Campaign:
         campaign = Campaign(
-            id=datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-") + secrets.token_hex(3),
+            id=datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-")
+            + "".join(secrets.choice(CAMPAIGN_ID_LETTERS) for _ in range(6)),
             texts=validate_texts(texts),
             audience=audience,
             created=int(time.time()),
@@ -241,6 +246,21 @@ class Broadcasts:
         if not data:
             raise BroadcastError(f"no broadcast {campaign_id!r} (it may have expired)")
         return Campaign.from_hash(campaign_id, data)
+
+    def recent(self, limit: int = 20) -> list[Campaign]:
+        """The newest broadcasts still kept (SCAN, so it never blocks Redis), newest first."""
+        ids = []
+        for key in self.client.scan_iter(match=CAMPAIGN_PREFIX + "*", count=500):
+            key = key.decode() if isinstance(key, bytes) else key
+            campaign_id = key[len(CAMPAIGN_PREFIX):]
+            if ":" not in campaign_id:  # skip the recipients hashes (<id>:r)
+                ids.append(campaign_id)
+        pipe = self.client.pipeline(transaction=False)
+        for campaign_id in ids:
+            pipe.hgetall(CAMPAIGN_PREFIX + campaign_id)
+        campaigns = [Campaign.from_hash(campaign_id, data) for campaign_id, data in zip(ids, pipe.execute()) if data]
+        campaigns.sort(key=lambda campaign: (campaign.created, campaign.id), reverse=True)
+        return campaigns[:limit]
 
     # -- sending -----------------------------------------------------------
 

@@ -13,12 +13,13 @@ import re
 
 from flask import Blueprint, request
 
+from bot.broadcasts import CAMPAIGN_ID_PATTERN
 from bot.services import services
 from bot.twilio_signature import validate_twilio_request
 
 log = logging.getLogger(__name__)
 bp = Blueprint("status_callback", __name__)
-_CAMPAIGN_ID = re.compile(r"^[0-9]{8}-[0-9a-f]{6}$")
+_CAMPAIGN_ID = re.compile(f"^{CAMPAIGN_ID_PATTERN}$")
 _RECIPIENT = re.compile(r"^[0-9a-f]{64}$")
 
 

@@ -146,3 +146,37 @@ def test_staff_take_over_and_hand_back_a_spanish_conversation(browser, stack, pe
 
     replies = text_message(base, "a mi hermano le pusieron un hold de ICE")
     assert replies and replies[0].startswith(sms_text(content.text("detainer.first", "es"), "es")[:25])
+
+
+def test_admin_composes_sends_and_follows_a_broadcast(browser, stack, peer, redis_url):
+    """Live segment counter and reach while typing, review, send, progress updated by polling."""
+    base, _ = stack
+    assert "STOP" in text_message(base, "ALERTAS")[0]
+    client = redis.Redis.from_url(db_url(redis_url, BROWSER_DB), decode_responses=True)
+    StaffDirectory(client, 3600, SUPPORTED_LANGUAGES).create("root", PASSWORD, "admin", ["en", "es"])
+
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    problems: list[str] = []
+    # Script errors and CSP violations (a 400 from the preview of an empty draft is expected).
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: problems.append(message.text) if "Content Security Policy" in message.text else None)
+    page.goto(base + "/console/login")
+    page.fill("input[name=username]", "root")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.click("nav >> text=Broadcasts")
+    page.click("text=New broadcast")
+    page.fill("#text_es", "Hay actividad de ICE cerca de la estación. No abra la puerta.")
+    counter = page.locator("#count_es")
+    counter.filter(has_text="1 SMS segment (GSM-7").wait_for(timeout=10000)
+    assert "reaches 1 subscriber" in counter.inner_text()
+    page.locator("#reach", has_text="Reaches 1 subscriber").wait_for(timeout=10000)
+    page.fill("#text_es", "Hay actividad de ICE cerca de la estación. " * 5)
+    counter.filter(has_text="2 SMS segments").wait_for(timeout=10000)
+
+    page.click("#broadcast-form button[type=submit]")
+    page.click("#confirm-form button[type=submit]")
+    page.locator("#progress [data-count=pending]", has_text="0").wait_for(timeout=30000)
+    assert page.locator("#progress-bar").evaluate("bar => bar.value") == 1
+    assert any("Hay actividad de ICE" in m.get("Body", "") and m["To"] == PERSON for m in peer.sent)
+    assert problems == [], problems

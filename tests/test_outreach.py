@@ -20,7 +20,7 @@ import pytest
 import redis
 from rq import Queue
 
-from bot.broadcasts import recipients_key
+from bot.broadcasts import CAMPAIGN_ID_PATTERN, recipients_key
 from bot.subscriptions import Audience
 from tests.conftest import post_signed, sign, sms_form, twiml_messages
 
@@ -340,7 +340,7 @@ def test_cli_preview_send_and_status(outreach_app, outreach_env, recording_peer,
     alert.write_text("es: Hola, hay una reunion hoy.\nzh: 今天有社区会议。\n", encoding="utf-8")
     sent = runner.invoke(args=["broadcast", "send", "--file", str(alert), "--yes"])
     assert sent.exit_code == 0, sent.output
-    campaign = re.search(r"broadcast (\d{8}-[0-9a-f]{6}): queued 2 alert", sent.output).group(1)
+    campaign = re.search(rf"broadcast ({CAMPAIGN_ID_PATTERN}): queued 2 alert", sent.output).group(1)
     workers.start({**outreach_env, "TWILIO_API_BASE_URL": peer.url})
     wait_until(finished(app, campaign), what="CLI broadcast")
     status = runner.invoke(args=["broadcast", "status", campaign, "--watch"])
