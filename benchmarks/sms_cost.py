@@ -9,6 +9,7 @@ enforces (at most 3 segments for a first reply).
 
 from __future__ import annotations
 
+import json
 import statistics
 import sys
 import time
@@ -30,6 +31,16 @@ def main() -> int:
             continue
         by_locale.setdefault(lang, {"first": [], "more": []})[kind].append(segments)
         encodings.setdefault(lang, set()).add(encoding)
+    out = ROOT / "results" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sms_cost.json").write_text(json.dumps({
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "locales": {lang: {"encoding": "/".join(sorted(encodings[lang])),
+                           "first_mean": statistics.mean(k["first"]), "first_max": max(k["first"]),
+                           "more_mean": statistics.mean(k["more"]), "more_max": max(k["more"])}
+                    for lang, k in by_locale.items()},
+        "problems": len(report.problems),
+    }, indent=1))
     print(f"SMS segments per reply, worst case with local names ({time.strftime('%Y-%m-%d')})")
     print(f"{'locale':<8}{'encoding':<14}{'first mean':>11}{'first max':>10}{'MORE mean':>11}{'MORE max':>9}")
     for lang, kinds in by_locale.items():

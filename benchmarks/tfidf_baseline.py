@@ -4,12 +4,14 @@
 Trains on ``intents/data/`` (all locales), evaluates per locale on the
 held-out ``intents/test/<locale>/`` sets, and prints accuracy, macro-F1 and
 out-of-scope recall next to this project's Rasa pipeline (read from the last
-``make bench-nlu`` run in ``results/nlu/``, when present).
+``make bench-nlu`` run in ``results/nlu/``, when present). Also writes
+``results/bench/tfidf.json`` for ``make bench`` (``benchmarks/run_all.py``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -60,17 +62,25 @@ def main() -> int:
     print(f"TF-IDF + logistic regression vs. this project's Rasa pipeline ({time.strftime('%Y-%m-%d')})")
     print(f"trained on {len(train_texts)} examples in {time.monotonic() - start:.1f} s")
     print(f"{'locale':<8}{'n':>5}{'tfidf acc':>11}{'tfidf F1':>10}{'OOS recall':>12}{'rasa acc':>10}{'rasa F1':>9}")
+    result = {"date": time.strftime("%Y-%m-%d %H:%M"), "train_examples": len(train_texts),
+              "train_seconds": time.monotonic() - start, "locales": {}}
     for folder in sorted((ROOT / "intents" / "test").iterdir()):
         texts, labels = load_examples(folder)
         if not texts:
             continue
         predicted = model.predict(texts)
         accuracy = accuracy_score(labels, predicted)
-        macro_f1 = f1_score(labels, predicted, average="macro", zero_division=0)
+        # Over the gold intents, as `rasa test nlu` (and benchmarks/metrics.py) computes it.
+        macro_f1 = f1_score(labels, predicted, labels=sorted(set(labels)), average="macro", zero_division=0)
         oos = recall_score(labels, predicted, labels=["out_of_scope"], average="macro", zero_division=0)
         rasa = rasa_scores(folder.name)
         rasa_text = f"{rasa[0]:>10.3f}{rasa[1]:>9.3f}" if rasa else f"{'(run make bench-nlu)':>19}"
         print(f"{folder.name:<8}{len(texts):>5}{accuracy:>11.3f}{macro_f1:>10.3f}{oos:>12.3f}{rasa_text}")
+        result["locales"][folder.name] = {"n": len(texts), "accuracy": accuracy, "macro_f1": macro_f1,
+                                          "oos_recall": oos if "out_of_scope" in labels else None}
+    out = ROOT / "results" / "bench"
+    os.makedirs(out, exist_ok=True)
+    (out / "tfidf.json").write_text(json.dumps(result, indent=1))
     return 0
 
 
