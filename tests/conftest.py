@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import subprocess
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -24,7 +23,7 @@ from werkzeug.serving import make_server
 
 from bot import create_app
 from bot.rasa_process import start_rasa, stop, wait_until_ready
-from tests.net import free_port
+from tests.net import free_port, start_redis_server
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_URL = "https://bot.example.org"
@@ -52,24 +51,10 @@ def redis_url(tmp_path_factory):
     binary = shutil.which("redis-server")
     if not binary:
         pytest.fail("redis-server is not installed (make test installs it; or set REDIS_URL)")
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    else:
-        process.kill()
-        pytest.fail("redis-server did not start")
+    try:
+        process, url = start_redis_server(binary, tmp_path_factory.mktemp("redis"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     yield url
     process.terminate()
     process.wait(10)

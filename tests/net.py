@@ -1,6 +1,10 @@
 """Loopback helpers shared by fixtures, peers and benchmarks (no pytest imports)."""
 
 import socket
+import subprocess
+import time
+
+import redis
 
 
 def free_port() -> int:
@@ -8,3 +12,26 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def start_redis_server(binary: str, workdir) -> tuple[subprocess.Popen, str]:
+    """A throwaway redis-server on a free loopback port (no persistence); returns (process, URL).
+
+    Raises RuntimeError when it does not answer PING within 5 seconds.
+    """
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            return process, url
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("redis-server did not start")
