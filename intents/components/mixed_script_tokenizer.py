@@ -10,8 +10,9 @@ Rasa's own env (jieba is in requirements-rasa.txt).
 
 from __future__ import annotations
 
+import logging
 import re
-from typing import List, Text
+from typing import Any, Dict, List, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.tokenizers.tokenizer import Token
@@ -24,6 +25,15 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class MixedScriptTokenizer(WhitespaceTokenizer):
     """Whitespace tokens, with Chinese runs segmented into words by Jieba."""
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        super().__init__(config)
+        import jieba
+
+        # Load Jieba's dictionary when the model loads (about a second), not on the
+        # first Chinese message: that message would miss the webhook's 1.5 s budget.
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
 
     @staticmethod
     def not_supported_languages() -> None:
@@ -41,7 +51,7 @@ class MixedScriptTokenizer(WhitespaceTokenizer):
         return super().remove_emoji(text)
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
-        import jieba  # imported here: loading its dictionary is only needed at first use
+        import jieba  # Rasa's env only; the dictionary was loaded in __init__
 
         tokens: List[Token] = []
         for token in super().tokenize(message, attribute):
