@@ -27,7 +27,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,13 +36,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-import yaml
 from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.rasa_process import RASA_BIN, model_loaded, start_rasa, stop  # noqa: E402
+from benchmarks.load_soak import sample_messages  # noqa: E402
+from bot.rasa_process import RASA_BIN, start_rasa, stop  # noqa: E402
+from tests.net import free_port  # noqa: E402
 
 TOKEN = "speed-bench-token-0123456789abcdef"
 PUBLIC_URL = "https://bench.example.org"
@@ -60,25 +60,6 @@ SAME_NLU_SAMPLE = 100
 
 def progress(message: str) -> None:
     print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def messages() -> list[str]:
-    """Held-out test messages of every locale (not requests to erase data, which reset a conversation)."""
-    texts = []
-    for path in sorted((ROOT / "intents" / "test").glob("*/*.yml")):
-        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            if block.get("intent") == "delete_data":
-                continue
-            for line in str(block.get("examples") or "").splitlines():
-                if line.strip().startswith("- "):
-                    texts.append(line.strip()[2:])
-    return texts
 
 
 # -- memory ------------------------------------------------------------------
@@ -255,7 +236,7 @@ def main() -> int:
     parser.add_argument("--keep-logs", action="store_true")
     args = parser.parse_args()
     levels = {int(c): max(20, int(DEFAULT_REQUESTS.get(int(c), 500) * args.scale)) for c in args.levels.split(",")}
-    texts = messages()
+    texts = sample_messages()
     workdir = Path(tempfile.mkdtemp(prefix="kyr-speed-"))
     result: dict = {"date": time.strftime("%Y-%m-%d %H:%M"), "levels": levels, "workers": args.workers,
                     "threads": args.threads, "messages": len(texts)}

@@ -164,9 +164,8 @@ def twiml_messages(xml: bytes | str) -> list[str]:
     return [child.text or "" for child in root]
 
 
-@pytest.fixture
-def live_server(app):
-    """The app on a real threaded HTTP server (for concurrency tests)."""
+def serve(app):
+    """Run ``app`` on a real threaded HTTP server; yields its base URL (use in a fixture)."""
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -174,6 +173,12 @@ def live_server(app):
     yield f"http://127.0.0.1:{port}"
     server.shutdown()
     thread.join(5)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real threaded HTTP server (for concurrency tests)."""
+    yield from serve(app)
 
 
 @pytest.fixture

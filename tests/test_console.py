@@ -7,9 +7,8 @@ import pytest
 import requests
 from rq.job import Job
 
-from werkzeug.serving import make_server
 
-from tests.conftest import free_port, post_signed, sms_form, twiml_messages
+from tests.conftest import post_signed, serve, sms_form, twiml_messages
 from tests.test_handoff import (  # noqa: F401  (handoff_url is a fixture)
     ASK_ES, HANDOFF_ENV, PASSWORD, csrf_token, desk_of, handoff_of, handoff_url, log_in, make_staff, page_token,
 )
@@ -131,14 +130,7 @@ def test_queue_json_for_polling(app, client, waiting):
 @pytest.fixture
 def live_server(make_app, handoff_url):
     """The console on a real threaded HTTP server (plain http, so cookies without Secure)."""
-    app = make_app(REDIS_URL=handoff_url, CONSOLE_SECURE_COOKIES="false", **HANDOFF_ENV)
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join(5)
+    yield from serve(make_app(REDIS_URL=handoff_url, CONSOLE_SECURE_COOKIES="false", **HANDOFF_ENV))
 
 
 def test_two_staff_claiming_at_once_one_wins(app, live_server, waiting):

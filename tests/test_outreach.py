@@ -254,16 +254,20 @@ def test_worker_killed_mid_broadcast_sends_nobody_twice(outreach_app, outreach_e
     assert book.progress(campaign).by_summary == {"sent": count}
 
 
-def test_status_callbacks_out_of_order_end_at_the_right_status(outreach_app, phone):
+def one_queued_alert(outreach_app, phone):
+    """A subscriber with one started broadcast: (app, client, broadcasts, campaign, status callback path)."""
     app = outreach_app()
     client = app.test_client()
     text(client, phone, "JOIN")
     book = app.extensions["kyr"].broadcasts
     campaign = book.create({"en": "x"}, Audience())
     book.start(campaign.id)
-    recipient = next(iter(redis.Redis.from_url(app.extensions["kyr"].settings.redis_url, decode_responses=True)
-                          .hkeys(recipients_key(campaign.id))))
-    path = f"/sms/status?c={campaign.id}&r={recipient}"
+    recipient = book.client.hkeys(recipients_key(campaign.id))[0]
+    return app, client, book, campaign, f"/sms/status?c={campaign.id}&r={recipient}"
+
+
+def test_status_callbacks_out_of_order_end_at_the_right_status(outreach_app, phone):
+    app, client, book, campaign, path = one_queued_alert(outreach_app, phone)
 
     def callback(status, **extra):
         form = {"MessageSid": "SM" + "a" * 32, "MessageStatus": status, **extra}
@@ -282,15 +286,7 @@ def test_status_callbacks_out_of_order_end_at_the_right_status(outreach_app, pho
 
 
 def test_undelivered_callback_with_21610_stops_the_person(outreach_app, phone):
-    app = outreach_app()
-    client = app.test_client()
-    text(client, phone, "JOIN")
-    book = app.extensions["kyr"].broadcasts
-    campaign = book.create({"en": "x"}, Audience())
-    book.start(campaign.id)
-    settings = app.extensions["kyr"].settings
-    recipient = redis.Redis.from_url(settings.redis_url, decode_responses=True).hkeys(recipients_key(campaign.id))[0]
-    path = f"/sms/status?c={campaign.id}&r={recipient}"
+    app, client, book, campaign, path = one_queued_alert(outreach_app, phone)
     form = {"MessageSid": "SM" + "c" * 32, "MessageStatus": "undelivered", "ErrorCode": "21610"}
     assert client.post(path, data=form, headers={"X-Twilio-Signature": sign(form, path)}).status_code == 204
     assert book.preview({"en": "x"}, Audience()).reach == 0
