@@ -32,7 +32,7 @@ from bot.languages import (
 from bot.location import Location, LocationResolver
 from bot.nlu import Entity, NluResult, NluUnavailable, RasaClient
 from bot.segments import MAX_BODY_CHARS
-from bot.store import Store
+from bot.store import Store, Turn
 from bot.subscriptions import Subscriptions
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,8 @@ OUTREACH_INTENTS = {"stop", "subscribe", "resume", "start"}
 #: When the top two intents are this close, the message is ambiguous: show the menu.
 AMBIGUITY_MARGIN = 0.1
 SESSION_VERSION = 1
+#: The per-sender message limit (rate_limit_per_minute) counts in windows this long.
+RATE_WINDOW_SECONDS = 60
 #: Words that show a number or place in a message is where the person lives
 #: ("my son is 15" must not become ZIP 00015; "we live in 60623" should count).
 LOCATION_CUES = frozenset(
@@ -137,16 +139,16 @@ class ConversationEngine:
     def handle(self, sender: Sender, text: str | None, language_hint: str | None = None) -> Reply:
         """Answer one message. ``language_hint`` (e.g. the browser's language) only
         sets the language of a conversation that has none yet."""
-        with self.store.sender_lock(sender.key):
-            return self._handle(sender, text, language_hint)
+        with self.store.turn(sender.key, RATE_WINDOW_SECONDS) as turn:
+            return self._handle(sender, text, language_hint, turn)
 
-    def _handle(self, sender: Sender, text: str | None, language_hint: str | None) -> Reply:
+    def _handle(self, sender: Sender, text: str | None, language_hint: str | None, turn: Turn) -> Reply:
         body = clean_text(text)
-        stored = self.store.load_session(sender.key)
+        stored = turn.session
         session: dict[str, Any] = stored if self._valid_session(stored) else {"v": SESSION_VERSION}
         first_contact = stored is None
         lang = session.get("lang") or language_hint or self.default_language
-        flood = self._flood_reply(sender, lang)
+        flood = self._flood_reply(turn.count, lang)
         if flood is not None:
             return flood
         # While staff own the conversation the bot stays silent (bot/handoff/gate.py).
@@ -170,15 +172,14 @@ class ConversationEngine:
             reply = dataclasses.replace(reply, messages=reply.messages + (welcome,))
         session["lang"] = reply.lang
         session["turns"] = int(session.get("turns") or 0) + 1
-        self.store.save_session(sender.key, session, self.state_ttl)
+        turn.save(session, self.state_ttl)
         return reply
 
-    def _flood_reply(self, sender: Sender, lang: str) -> Reply | None:
+    def _flood_reply(self, count: int, lang: str) -> Reply | None:
         """Over the per-minute limit: one polite notice, then silence until the minute ends.
 
-        Counted in the store, so the limit holds across workers and replicas.
+        ``count`` is kept in the store, so the limit holds across workers and replicas.
         """
-        count = self.store.hit(sender.key, 60)
         if count <= self.rate_limit_per_minute:
             return None
         if count == self.rate_limit_per_minute + 1:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import secrets
 import threading
 import time
 from typing import Any, Iterator, Protocol
@@ -34,6 +35,51 @@ LOCK_PREFIX = "kyr:lock:"
 LOCK_TTL_SECONDS = 10
 #: How long a second message from the same sender waits for the first one's step.
 LOCK_WAIT_SECONDS = 8
+LOCK_POLL_SECONDS = 0.05
+
+#: Start of a step: take the sender's lock (KEYS[1]) with token ARGV[1] for ARGV[2] ms;
+#: if taken, return the session (KEYS[2], "" when none) and count this message in
+#: the rate window (KEYS[3], ARGV[3] s). Returns {0} when someone else holds the lock.
+BEGIN_TURN = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {0}
+end
+local session = redis.call('GET', KEYS[2]) or ''
+local count = redis.call('INCR', KEYS[3])
+redis.call('EXPIRE', KEYS[3], ARGV[3], 'NX')
+return {1, session, count}
+"""
+
+#: End of a step: save the session (KEYS[2] = ARGV[2] for ARGV[3] s, when ARGV[2]
+#: is not empty), then release the lock (KEYS[1]) if it still holds our token ARGV[1].
+END_TURN = """
+if ARGV[2] ~= '' then
+  redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+end
+if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+end
+return 1
+"""
+
+
+class Turn:
+    """One conversation step of one sender, as the store hands it to the engine.
+
+    ``session`` is what was stored (None: first contact, or storage is down);
+    ``count`` is this sender's messages in the current rate window, this one
+    included (0 when storage is down). ``save`` schedules the new session; the
+    store writes it when the step ends, together with releasing the sender's
+    lock, so a step costs two storage round trips instead of six.
+    """
+
+    def __init__(self, session: Any, count: int):
+        self.session = session
+        self.count = count
+        self.pending: tuple[dict[str, Any], int] | None = None
+
+    def save(self, session: dict[str, Any], ttl: int) -> None:
+        self.pending = (session, ttl)
 
 
 class Store(Protocol):
@@ -41,14 +87,11 @@ class Store(Protocol):
 
     kind: str
 
-    def load_session(self, key: str) -> dict[str, Any] | None: ...
-    def save_session(self, key: str, session: dict[str, Any], ttl: int) -> None: ...
+    def turn(self, key: str, rate_window: int) -> contextlib.AbstractContextManager[Turn]: ...
     def delete_session(self, key: str) -> None: ...
     def claim_message(self, message_key: str, ttl: int) -> bool: ...
     def save_reply(self, message_key: str, reply: str, ttl: int) -> None: ...
     def get_reply(self, message_key: str) -> str | None: ...
-    def hit(self, key: str, window: int) -> int: ...
-    def sender_lock(self, key: str) -> contextlib.AbstractContextManager: ...
     def forget_rate(self, key: str) -> None: ...
     def healthy(self) -> bool: ...
 
@@ -64,12 +107,21 @@ class MemoryStore:
         self._sender_locks: dict[str, threading.Lock] = {}
 
     @contextlib.contextmanager
-    def sender_lock(self, key: str) -> Iterator[None]:
+    def turn(self, key: str, rate_window: int) -> Iterator[Turn]:
+        """One step per sender at a time; the session is saved when the step ends."""
         with self._lock:
             lock = self._sender_locks.setdefault(key, threading.Lock())
         acquired = lock.acquire(timeout=LOCK_WAIT_SECONDS)
         try:
-            yield
+            with self._lock:
+                raw = self._get(SESSION_PREFIX + key)
+                count = self._hit(key, rate_window)
+            step = Turn(json.loads(raw) if raw else None, count)
+            yield step
+            if step.pending is not None:
+                session, ttl = step.pending
+                with self._lock:
+                    self._set(SESSION_PREFIX + key, json.dumps(session), ttl)
         finally:
             if acquired:
                 lock.release()
@@ -86,15 +138,6 @@ class MemoryStore:
 
     def _set(self, key: str, value: str, ttl: int) -> None:
         self._data[key] = (time.monotonic() + ttl, value)
-
-    def load_session(self, key: str) -> dict[str, Any] | None:
-        with self._lock:
-            raw = self._get(SESSION_PREFIX + key)
-        return json.loads(raw) if raw else None
-
-    def save_session(self, key: str, session: dict[str, Any], ttl: int) -> None:
-        with self._lock:
-            self._set(SESSION_PREFIX + key, json.dumps(session), ttl)
 
     def delete_session(self, key: str) -> None:
         with self._lock:
@@ -115,13 +158,13 @@ class MemoryStore:
         with self._lock:
             return self._get(MESSAGE_PREFIX + message_key)
 
-    def hit(self, key: str, window: int) -> int:
-        with self._lock:
-            full = RATE_PREFIX + key
-            count = int(self._get(full) or 0) + 1
-            expires = self._data[full][0] if full in self._data else time.monotonic() + window
-            self._data[full] = (expires, str(count))
-            return count
+    def _hit(self, key: str, window: int) -> int:
+        """Count one message in a fixed window (caller holds ``self._lock``)."""
+        full = RATE_PREFIX + key
+        count = int(self._get(full) or 0) + 1
+        expires = self._data[full][0] if full in self._data else time.monotonic() + window
+        self._data[full] = (expires, str(count))
+        return count
 
     def forget_rate(self, key: str) -> None:
         with self._lock:
@@ -156,6 +199,8 @@ class RedisStore:
             self._client = redis.Redis.from_url(url, **options)
         self._cooldown = cooldown
         self._down_until = 0.0
+        self._begin_turn = self._client.register_script(BEGIN_TURN)
+        self._end_turn = self._client.register_script(END_TURN)
 
     @property
     def client(self) -> redis.Redis:
@@ -170,19 +215,6 @@ class RedisStore:
             self._down_until = time.monotonic() + self._cooldown
             log.warning("redis unavailable, continuing without state: %s", type(exc).__name__)
             return fallback
-
-    def load_session(self, key: str) -> dict[str, Any] | None:
-        raw = self._call(None, self._client.get, SESSION_PREFIX + key)
-        if not raw:
-            return None
-        try:
-            return json.loads(raw)
-        except ValueError:
-            log.warning("discarding unreadable session record")
-            return None
-
-    def save_session(self, key: str, session: dict[str, Any], ttl: int) -> None:
-        self._call(None, self._client.set, SESSION_PREFIX + key, json.dumps(session), ttl)
 
     def delete_session(self, key: str) -> None:
         self._call(None, self._client.delete, SESSION_PREFIX + key)
@@ -201,38 +233,69 @@ class RedisStore:
     def get_reply(self, message_key: str) -> str | None:
         return self._call(None, self._client.get, MESSAGE_PREFIX + message_key)
 
-    def hit(self, key: str, window: int) -> int:
-        """Count one message in a fixed window shared by every worker (0 when Redis is down)."""
-
-        def count() -> int:
-            pipe = self._client.pipeline()
-            pipe.incr(RATE_PREFIX + key)
-            pipe.expire(RATE_PREFIX + key, window, nx=True)
-            return int(pipe.execute()[0])
-
-        return self._call(0, count)
-
     def forget_rate(self, key: str) -> None:
         self._call(None, self._client.delete, RATE_PREFIX + key)
 
     @contextlib.contextmanager
-    def sender_lock(self, key: str) -> Iterator[None]:
-        """One conversation step per sender at a time, across workers (a Redis lock).
+    def turn(self, key: str, rate_window: int) -> Iterator[Turn]:
+        """One conversation step per sender at a time, across workers and replicas.
 
         Two messages from one person processed at once would each read the
-        session and the later write would drop the earlier step. If the lock
-        cannot be had (Redis down, or a step stuck), the step runs anyway:
-        answering matters more than a perfect turn count.
+        session and the later write would drop the earlier step, so the step
+        holds a Redis lock (SET NX with a TTL and a random token). Taking the
+        lock also reads the session and counts the message (one script, one
+        round trip); the end of the step writes the session and releases the
+        lock (one script). If the lock cannot be had (Redis down, or a step
+        stuck), the step runs anyway: answering matters more than a perfect
+        turn count.
         """
-        lock = self._client.lock(LOCK_PREFIX + key, timeout=LOCK_TTL_SECONDS, blocking_timeout=LOCK_WAIT_SECONDS)
-        acquired = self._call(False, lock.acquire)
-        if not acquired:
-            log.warning("sender lock not acquired in %s s; answering without it", LOCK_WAIT_SECONDS)
+        token = secrets.token_hex(16)
+        keys = [LOCK_PREFIX + key, SESSION_PREFIX + key, RATE_PREFIX + key]
+        acquired, raw, count = self._begin(keys, token, rate_window)
+        step = Turn(self._decode_session(raw), count)
         try:
-            yield
+            yield step
         finally:
-            if acquired:
-                self._call(None, lock.release)
+            if acquired or step.pending is not None:
+                session, ttl = step.pending or (None, 0)
+                self._call(
+                    None, self._end_turn, keys[:2],
+                    [token if acquired else "", json.dumps(session) if session is not None else "", ttl],
+                )
+
+    def _begin(self, keys: list[str], token: str, rate_window: int) -> tuple[bool, str | None, int]:
+        """Lock, session and rate count; waits up to LOCK_WAIT_SECONDS for a busy lock."""
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            result = self._call(None, self._begin_turn, keys, [token, LOCK_TTL_SECONDS * 1000, rate_window])
+            if result is None:  # Redis down: no state this step
+                return False, None, 0
+            if int(result[0]) == 1:
+                return True, result[1] or None, int(result[2])
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(LOCK_POLL_SECONDS)
+        log.warning("sender lock not acquired in %s s; answering without it", LOCK_WAIT_SECONDS)
+
+        def unlocked() -> tuple[bool, str | None, int]:
+            pipe = self._client.pipeline()
+            pipe.get(keys[1])
+            pipe.incr(keys[2])
+            pipe.expire(keys[2], rate_window, nx=True)
+            raw, count, _ = pipe.execute()
+            return False, raw, int(count)
+
+        return self._call((False, None, 0), unlocked)
+
+    @staticmethod
+    def _decode_session(raw: str | None) -> dict[str, Any] | None:
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            log.warning("discarding unreadable session record")
+            return None
 
     def healthy(self) -> bool:
         """Ping Redis; a success also ends the cooldown, so recovery is immediate."""

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Train the NLU model from intents/ into models/kyr-nlu.tar.gz, skipping the
-# work when config, domain and training data are unchanged since the last run.
+# work when config, domain, training data and custom components are unchanged since the last run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false
-fingerprint=$(find intents/config.yml intents/domain.yml intents/data -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+# The custom components (intents/components/*.py) are part of the pipeline too.
+fingerprint=$(find intents/config.yml intents/domain.yml intents/data intents/components -type f ! -path '*__pycache__*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 model=models/kyr-nlu.tar.gz
 if [ -f "$model" ] && [ "$(cat models/.fingerprint 2>/dev/null)" = "$fingerprint" ]; then
   echo "==> NLU model up to date ($model)"

@@ -44,3 +44,21 @@ def test_different_message_sids_each_advance(client, phone, redis_client):
     post_signed(client, sms_form(phone, "hello"))
     post_signed(client, sms_form(phone, "bail"))
     assert session_turns(redis_client, phone) == 2
+
+
+def test_one_senders_concurrent_messages_each_count_once(live_server, phone, redis_client):
+    """Eight different messages from one person at once: the sender lock runs them one
+    at a time, so no step overwrites another's session and none is lost."""
+    forms = [sms_form(phone, text) for text in ["hello", "bail", "ice hold", "MORE"] * 2]
+
+    def deliver(form):
+        return requests.post(live_server + "/sms", data=form, headers={"X-Twilio-Signature": sign(form)}, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(deliver, forms))
+    assert [r.status_code for r in responses] == [200] * 8
+    assert all(twiml_messages(r.content) for r in responses)
+    assert session_turns(redis_client, phone) == 8
+    key = sender_from_twilio(phone, ID_HASH_KEY, "US").key
+    assert redis_client.get("kyr:rate:" + key) == "8"
+    assert redis_client.exists("kyr:lock:" + key) == 0, "the lock is released when the step ends"
