@@ -41,6 +41,14 @@ def oos_recall(gold: list[str], predicted: list[str]) -> float | None:
     return sum(p in (OUT_OF_SCOPE, FALLBACK) for _, p in pairs) / len(pairs)
 
 
+def wrong_answers(gold: list[str], predicted: list[str]) -> int:
+    """Messages given a confident, wrong intent: the bot would answer another topic.
+
+    Worse for the person than ``nlu_fallback`` (the menu), so counted apart.
+    """
+    return sum(p != g and p != FALLBACK for g, p in zip(gold, predicted))
+
+
 def scores(gold: list[str], predicted: list[str]) -> dict:
     return {
         "n": len(gold),
@@ -48,4 +56,5 @@ def scores(gold: list[str], predicted: list[str]) -> dict:
         "macro_f1": macro_f1(gold, predicted),
         "oos_recall": oos_recall(gold, predicted),
         "fallback_share": sum(p == FALLBACK for p in predicted) / len(predicted) if predicted else 0.0,
+        "wrong": wrong_answers(gold, predicted),
     }

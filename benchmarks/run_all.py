@@ -39,9 +39,9 @@ RESULTS = ROOT / "results" / "bench"
 APP_PY = ROOT / ".venv" / "bin" / "python"
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
 
-DEFAULT_EPOCHS = int(os.environ.get("BENCH_DEFAULT_EPOCHS") or 20)
-CV_EPOCHS = int(os.environ.get("BENCH_CV_EPOCHS") or 20)
-CV_FRACTION = float(os.environ.get("BENCH_CV_FRACTION") or 0.3)
+DEFAULT_EPOCHS = int(os.environ.get("BENCH_DEFAULT_EPOCHS") or 10)
+CV_EPOCHS = int(os.environ.get("BENCH_CV_EPOCHS") or 10)
+CV_FRACTION = float(os.environ.get("BENCH_CV_FRACTION") or 0.2)
 LOAD_SCALE = float(os.environ.get("BENCH_LOAD_SCALE") or 1.0)
 STEPS = [s.strip() for s in (os.environ.get("BENCH_STEPS") or "sms,tfidf,heldout,cv,anchor,speed").split(",")]
 
@@ -163,6 +163,14 @@ def table(total_seconds: float, failures: list[str]) -> str:
             f"{fmt(b.get('accuracy'), '6.3f')}{fmt(b.get('macro_f1'), '6.3f')}{fmt(b.get('oos_recall'), '6.2f')} | "
             f"{'':>18} | {'':>6} {'':>6} | {fmt((cv.get('overall') or {}).get('accuracy'), '6.3f')}"
             f"{fmt((cv.get('overall') or {}).get('macro_f1'), '7.3f')}")
+    if project.get("locales"):
+        def wrong(result: dict) -> str:
+            counts = [row.get("wrong") for row in (result.get("locales") or {}).values()]
+            return str(sum(counts)) if counts and None not in counts else "-"
+
+        add(f"  wrong topic (a confident, wrong intent; other misses get the menu), of"
+            f" {(project.get('overall') or {}).get('n', '?')}: (a) {wrong(project)}, (b) {wrong(default)},"
+            f" (c) {wrong(tfidf)}")
     if cv:
         add(f"  CV: {cv_set.get('folds')} folds stratified by locale+intent over {cv.get('examples')} of "
             f"{cv.get('of_examples')} unique training examples; fold accuracy {cv['fold_accuracy_mean']:.3f} "

@@ -77,7 +77,9 @@ def main() -> int:
         rasa_text = f"{rasa[0]:>10.3f}{rasa[1]:>9.3f}" if rasa else f"{'(run make bench-nlu)':>19}"
         print(f"{folder.name:<8}{len(texts):>5}{accuracy:>11.3f}{macro_f1:>10.3f}{oos:>12.3f}{rasa_text}")
         result["locales"][folder.name] = {"n": len(texts), "accuracy": accuracy, "macro_f1": macro_f1,
-                                          "oos_recall": oos if "out_of_scope" in labels else None}
+                                          "oos_recall": oos if "out_of_scope" in labels else None,
+                                          # no fallback here: every miss is a wrong topic
+                                          "wrong": int(sum(p != g for g, p in zip(labels, predicted)))}
     out = ROOT / "results" / "bench"
     os.makedirs(out, exist_ok=True)
     (out / "tfidf.json").write_text(json.dumps(result, indent=1))
