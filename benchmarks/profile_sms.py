@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from speed import PUBLIC_URL, TOKEN, free_port, messages  # noqa: E402
+from speed import PUBLIC_URL, TOKEN, free_port, sample_messages  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 
@@ -49,7 +49,7 @@ def main() -> int:
                           "LOG_LEVEL": "WARNING", "RATE_LIMIT_PER_MINUTE": "100000"})
         client = app.test_client()
         validator = RequestValidator(TOKEN)
-        texts = messages()
+        texts = sample_messages()
 
         def send(i: int) -> None:
             form = {"MessageSid": f"SM{i:032x}", "AccountSid": "AC" + "0" * 32, "From": f"+1312555{i % 400:04d}",

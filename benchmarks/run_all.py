@@ -4,14 +4,14 @@
 Each benchmark is its own script (run in the env it needs) and writes JSON to
 ``results/bench/``; this script runs them in order, shows a progress line per
 step with the elapsed time, and prints the table. Steps, with what they took
-on 2 busy cores on 2026-11-28 (BENCHMARKS.md):
+on 2 idle cores on 2026-11-28 (13.9 minutes in all, nothing cached):
 
-  sms      benchmarks/sms_cost.py              app env   3 s
-  tfidf    benchmarks/tfidf_baseline.py        app env   31 s
-  heldout  benchmarks/nlu_heldout.py           Rasa env  (a) scored; (b) trained (25 min, cached), scored: 3 min
-  cv       benchmarks/nlu_cross_validation.py  Rasa env  5 trainings of (a): 11 min at 10 epochs (cached)
-  anchor   benchmarks/rest_anchor.py           Rasa env  rules-only assistant, core training only: 19 s
-  speed    benchmarks/speed.py                 app env   two Rasa servers, one after the other: 6 min
+  sms      benchmarks/sms_cost.py              app env   1 s
+  tfidf    benchmarks/tfidf_baseline.py        app env   12 s
+  heldout  benchmarks/nlu_heldout.py           Rasa env  (a) scored 43 s; (b) trained 246 s at 10 epochs, scored
+  cv       benchmarks/nlu_cross_validation.py  Rasa env  5 trainings of (a) on 20% of the data, 10 epochs: 341 s
+  anchor   benchmarks/rest_anchor.py           Rasa env  rules-only assistant, core training only: 11 s
+  speed    benchmarks/speed.py                 app env   two Rasa servers, one after the other: 2.5 min
 
 Budget knobs (environment): BENCH_DEFAULT_EPOCHS (epochs for Rasa's default
 pipeline, Rasa's own default is 100), BENCH_CV_EPOCHS and BENCH_CV_FRACTION
