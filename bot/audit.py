@@ -35,6 +35,13 @@ SUBSCRIPTION_FIELDS = frozenset({"status", "lang", "channel", "to", "since", "la
 _DIGIT_RUN = re.compile(r"\+?\d[\d\s().-]{8,}\d")
 #: Keyed hashes (hex) are what we store instead of numbers; their digit runs are not numbers.
 _HEX_HASH = re.compile(r"[0-9a-f]{32,}")
+#: Random identifiers: handoff ids (16 hex), RQ job ids (UUIDs). "03facc9105556584" holds
+#: "9105556584", a valid-looking US number, by chance; a whole token of 12+ hex characters
+#: with at least one letter is an identifier, not a number written down.
+_HEX_ID = re.compile(
+    r"(?<![0-9A-Za-z])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|(?=[0-9a-f]*[a-f])[0-9a-f]{12,})(?![0-9A-Za-z])"
+)
 
 
 @dataclasses.dataclass
@@ -66,8 +73,8 @@ class AuditReport:
 
 
 def phone_numbers_in(text: str, region: str = "US") -> set[str]:
-    """E.164 forms of the valid phone numbers found in ``text`` (hex hashes ignored)."""
-    text = _HEX_HASH.sub(" ", text)
+    """E.164 forms of the valid phone numbers found in ``text`` (hex hashes and ids ignored)."""
+    text = _HEX_ID.sub(" ", _HEX_HASH.sub(" ", text))
     found = set()
     for candidate in _DIGIT_RUN.findall(text):
         try:

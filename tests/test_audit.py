@@ -67,6 +67,18 @@ def test_finds_keys_without_ttl_numbers_and_bodies(app, clean_db):
     assert not report.clean
 
 
+def test_random_ids_are_not_phone_numbers():
+    """A handoff id or RQ job id can hold a valid-looking number by chance; a number
+    written in a key or text is still found, bare or in the formats people use."""
+    from bot.audit import phone_numbers_in
+
+    assert phone_numbers_in("kyr:handoff:03facc9105556584") == set()
+    assert phone_numbers_in('{"id": "03facc9105556584", "lang": "es"}') == set()
+    assert phone_numbers_in("rq:job:31255501-0042-4abc-8def-3125550100ab") == set()
+    for leak in ["kyr:x:3125550100", "kyr:x:+13125550100", "call (312) 555-0100", "whatsapp:+13125550100"]:
+        assert phone_numbers_in(leak) == {"+13125550100"}, leak
+
+
 def test_cli_exit_code(app, clean_db, phone):
     runner = app.test_cli_runner()
     post_signed(app.test_client(), sms_form(phone, "hello"))
