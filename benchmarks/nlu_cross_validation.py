@@ -80,9 +80,10 @@ def run_folds(jobs: list[tuple], workers: int):
     """Yield each fold's results as it finishes, ``workers`` folds at a time.
 
     Much of a fold is single-threaded (featurizing, building the TensorFlow
-    graph, packing and loading the model), so folds side by side, each with
-    one TensorFlow thread, finish sooner on two cores than one fold at a time
-    with two threads (measured: 5 folds in 341 s two at a time).
+    graph, packing and loading the model), so folds run side by side, each
+    with one TensorFlow thread. Measured on 2 idle cores: 5 folds in 341 s
+    two at a time, 334 s three at a time (one at a time was not measured
+    on an idle machine).
     """
     if workers <= 1:
         yield from map(train_and_predict, jobs)
@@ -105,8 +106,8 @@ def main() -> int:
     parser.add_argument("--fraction", type=float, default=1.0, help="stratified share of the data to use")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workers", type=int, default=3,
-                        help="folds trained side by side, one TensorFlow thread each (default 3: on 2 cores,"
-                             " three processes keep both busy while a fold packs or loads its model)")
+                        help="folds trained side by side, one TensorFlow thread each (default 3; 1 runs them"
+                             " one after another)")
     args = parser.parse_args()
     rt.quiet_rasa()
 
