@@ -1,16 +1,24 @@
-"""``make check-content``: fail before a wrong, stale or too-long answer ships.
+"""``make check-content``: fail before a wrong, unreadable, unverified or too-long answer ships.
 
-Checks every topic intent has an answer with sources and a review date;
-every system message exists; every translation exists, is not stale (fuzzy)
-and keeps the English placeholders; first replies and the menu fit in three
-SMS segments in the encoding a phone would use; ICE's tip line appears
-nowhere. Prints a per-locale table of completeness and segments.
+Checks every topic intent has an answer with sources and a review date (each
+state variant too); every system message exists; every translation exists,
+is not stale (fuzzy) and keeps the English placeholders; first replies fit
+the SMS budget of their encoding (3 segments in GSM-7, 4 in UCS-2) and the
+menu fits in three; English first replies read at about grade 6
+(Flesch-Kincaid: median 6, none above 8; MORE texts median 8); every number
+people can be given has a name and a verified entry behind it; ICE's tip
+line, its VOICE line and its detention line appear in no text, entry or
+translation. Prints per-locale completeness, segments, grades, unverified
+entries and the answers whose review is older than ``CONTENT_MAX_AGE_DAYS``
+(a warning only: time passing must not fail a build by itself).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime
+import os
 import re
 import string
 import sys
@@ -19,23 +27,43 @@ from pathlib import Path
 import phonenumbers
 import yaml
 
-from bot.answers import ROUTED_PLACEHOLDERS, ROUTED_TOPICS, URGENT_TOPICS
+from bot.answers import ROUTED_PLACEHOLDERS, ROUTED_TOPICS, URGENT_TOPICS, AnswerComposer
 from bot.catalogs import catalog_path, read_catalog, source_entries
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, ConfigError, load_settings
 from bot.content import SYSTEM_KEYS, ContentBase, ContentError
-from bot.directory import KINDS, DirectoryError, Resource, load_directory
+from bot.directory import KINDS, DirectoryError, Resource, Router, load_directory
+from bot import readability
 from bot.engine import CONVERSATION_INTENTS
 from bot.languages import KNOWN_LANGUAGE_CODES, SUPPORTED_LANGUAGES
 from bot.location import US_STATE_CODES
 from bot.segments import count_segments, sms_text
 
-FIRST_REPLY_SEGMENTS = 3
-#: A topic's first reply: 2 segments where the language fits GSM-7 (issue #8's cost target).
-#: Chinese and Arabic are UCS-2 (67 characters a segment), where 3 is the most we allow.
-TOPIC_FIRST_SEGMENTS = {"GSM-7": 2, "UCS-2": 3}
+#: A topic's first reply with its footer (and the menu, and the local-help message): 3 segments in GSM-7; 4 in UCS-2 (Chinese, Arabic,
+#: Vietnamese: 268 characters) so translators need not cut the key point (review T2).
+TOPIC_FIRST_SEGMENTS = {"GSM-7": 3, "UCS-2": 4}
 MENU_LABEL_MAX_CHARS = 24
-#: ICE's tip line for reporting people (1-866-DHS-2-ICE). It must never be offered as help.
-_TIP_LINE = re.compile(r"347\W?2423|DHS\W?2\W?ICE", re.IGNORECASE)
+DEFAULT_MAX_AGE_DAYS = 120
+#: Lines that report people to ICE or belong to ICE or jail enforcement: never offered as help.
+BLOCKED_NUMBERS = {
+    "8663472423": "ICE tip line (1-866-DHS-2-ICE)",
+    "8028726199": "ICE tip line from abroad",
+    "8028726196": "ICE tip line TTY",
+    "8554886423": "ICE VOICE line (1-855-48-VOICE)",
+    "8883514024": "ICE Detention Reporting and Information Line",
+}
+_BLOCKED_WORDS = re.compile(r"DHS\W?2\W?ICE|48\W?VOICE", re.IGNORECASE)
+#: A phone number as people write it: 10 digits (after an optional 1) with any separators.
+_PHONE = re.compile(r"(?<!\d)(?:\+?1[\s.\-]*)?\(?\d{3}\)?[\s.\-]*\d{3}[\s.\-]*\d{4}(?!\d)")
+#: Words that SMS accent folding turns into another word a reader would take instead (Spanish "sí" → "si").
+MEANING_FOLDS = {"es": re.compile(r"(?<!\w)sí(?!\w)", re.IGNORECASE)}
+
+
+def blocked_numbers(text: str) -> list[str]:
+    """Names of the blocked lines that ``text`` contains, however the digits are written."""
+    found = [BLOCKED_NUMBERS[d[-10:]] for d in (re.sub(r"\D", "", m) for m in _PHONE.findall(text)) if d[-10:] in BLOCKED_NUMBERS]
+    if _BLOCKED_WORDS.search(text):
+        found.append("ICE enforcement vanity number")
+    return found
 
 
 @dataclasses.dataclass
@@ -43,6 +71,13 @@ class Report:
     problems: list[str] = dataclasses.field(default_factory=list)
     rows: list[tuple[str, str, str, int, int]] = dataclasses.field(default_factory=list)
     completeness: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
+    #: (key, Flesch-Kincaid grade) of every English first reply and MORE text.
+    grades: list[tuple[str, float]] = dataclasses.field(default_factory=list)
+    #: (key, reviewed) of answers not checked within the age limit: printed, never a failure.
+    stale: list[tuple[str, datetime.date | None]] = dataclasses.field(default_factory=list)
+    #: Entries with verified: false (never given to anyone; listed so someone checks them).
+    unverified: list[str] = dataclasses.field(default_factory=list)
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS
 
     @property
     def ok(self) -> bool:
@@ -92,8 +127,10 @@ def run_checks(
     locales_dir: Path,
     domain_path: Path,
     languages: tuple[str, ...] = SUPPORTED_LANGUAGES,
+    today: datetime.date | None = None,
+    max_age_days: int = DEFAULT_MAX_AGE_DAYS,
 ) -> Report:
-    report = Report()
+    report = Report(max_age_days=max_age_days)
     try:
         content = ContentBase(responses_dir, locales_dir, languages)
         directory = load_directory(responses_dir / "directory.yml")
@@ -103,12 +140,16 @@ def run_checks(
 
     _check_topics(report, content, domain_path)
     _check_directory(report, content, directory)
+    _check_resources(report, content)
+    _check_readability(report, content)
     _check_catalogs(report, responses_dir, locales_dir, languages)
+    report.stale = content.stale(today or datetime.date.today(), max_age_days)
     worst = _worst_case_values(content, directory)
-    known = set(content.placeholders) | set(worst)
+    known = set(content.resources) | set(worst)
+    composer = AnswerComposer(content, Router(directory, content.resources))
     for lang in languages:
-        _check_texts(report, content, lang, known)
-        _check_budgets(report, content, lang, worst)
+        _check_texts(report, content, lang, known, worst)
+        _check_budgets(report, content, lang, worst, composer)
     return report
 
 
@@ -126,12 +167,53 @@ def _check_topics(report: Report, content: ContentBase, domain_path: Path) -> No
                 report.problems.append(f"{topic.intent}.states.{state}: unknown state (use a 2-letter code such as IL)")
             if not variant.sources:
                 report.problems.append(f"{topic.intent}.states.{state}: no sources")
+            if variant.reviewed is None:
+                report.problems.append(f"{topic.intent}.states.{state}: no reviewed date (each state variant has its own)")
     for key in SYSTEM_KEYS:
         if key not in content.system:
             report.problems.append(f"system.{key}: missing in responses/system.yml")
-    for name, value in content.placeholders.items():
-        if _TIP_LINE.search(value):
-            report.problems.append(f"resources.{name}: ICE's tip line must never be given as help")
+
+
+def _check_resources(report: Report, content: ContentBase) -> None:
+    """Every placeholder default: named when it is a number, verified or replaced, never an ICE line."""
+    for name, resource in content.resources.items():
+        where = f"resources.{name}"
+        text = " ".join(filter(None, (resource.phone, resource.url, resource.name, resource.short_name)))
+        for line in blocked_numbers(text):
+            report.problems.append(f"{where}: {line} must never be given as help")
+        if resource.phone and not resource.short_name:
+            report.problems.append(f"{where}: a number needs a label (the organization's name shown before it)")
+        if not resource.verified:
+            report.unverified.append(where)
+    used = {name for source in content.source_texts() for name in placeholders(source.text)}
+    for name in sorted(used & set(content.resources)):
+        if name not in content.placeholders:
+            report.problems.append(
+                f"resources.{name}: no verified entry (here or national in directory.yml): people would get no number"
+            )
+
+
+def _check_readability(report: Report, content: ContentBase) -> None:
+    """English first replies at about grade 6 (median 6, none above 8); MORE texts median 8."""
+    firsts, mores = [], []
+    for topic in content.topics.values():
+        for key in topic.keys():
+            if key.endswith(".menu_label"):
+                continue
+            grade = readability.grade(topic.english(key))
+            report.grades.append((key, grade))
+            if key.endswith(".first"):
+                firsts.append(grade)
+                if grade > readability.FIRST_MAX:
+                    report.problems.append(f"{key}: reads at grade {grade} > {readability.FIRST_MAX} (first replies)")
+            else:
+                mores.append(grade)
+    if firsts and readability.median(firsts) > readability.FIRST_MEDIAN_MAX:
+        report.problems.append(
+            f"first replies: median grade {readability.median(firsts)} > {readability.FIRST_MEDIAN_MAX}"
+        )
+    if mores and readability.median(mores) > readability.MORE_MEDIAN_MAX:
+        report.problems.append(f"MORE texts: median grade {readability.median(mores)} > {readability.MORE_MEDIAN_MAX}")
 
 
 def _check_directory(report: Report, content: ContentBase, directory: list[Resource]) -> None:
@@ -151,8 +233,10 @@ def _check_directory(report: Report, content: ContentBase, directory: list[Resou
             if not valid:
                 report.problems.append(f"{where}: {resource.phone!r} is not a valid phone number")
         text = " ".join(filter(None, (resource.phone, resource.url, resource.name, resource.short_name)))
-        if _TIP_LINE.search(text) or "3472423" in re.sub(r"\D", "", resource.phone or ""):
-            report.problems.append(f"{where}: ICE's tip line must never be given as help")
+        for line in blocked_numbers(text):
+            report.problems.append(f"{where}: {line} must never be given as help")
+        if not resource.verified:
+            report.unverified.append(where)
         unknown_kinds = resource.kinds - set(KINDS)
         if unknown_kinds or not resource.kinds:
             report.problems.append(f"{where}: kinds must be some of {', '.join(KINDS)}")
@@ -170,16 +254,17 @@ def _check_directory(report: Report, content: ContentBase, directory: list[Resou
 def _worst_case_values(content: ContentBase, directory: list[Resource]) -> dict[str, str]:
     """The longest text each routed placeholder can take, to check SMS budgets honestly."""
     # Values the engine fills itself: a county label, and the expected wait for a person.
-    worst = {"place": "Matanuska-Susitna County, AK", "minutes": "120"}
+    worst = {"place": "Matanuska-Susitna County, AK", "minutes": "120", "month": "septiembre de 2026"}
+    worst.update(content.placeholders)
     for placeholder, kind in ROUTED_PLACEHOLDERS.items():
         options = [content.placeholders.get(placeholder, "")]
-        # National entries are never inserted (the router leaves them out; resources.yml covers them).
-        options += [r.sms_label() for r in directory if kind in r.kinds and not r.national]
+        # Only verified entries are ever inserted.
+        options += [r.sms_label() for r in directory if kind in r.kinds and r.verified]
         worst[placeholder] = max(options, key=len)
     return worst
 
 
-def _check_texts(report: Report, content: ContentBase, lang: str, known: set[str]) -> None:
+def _check_texts(report: Report, content: ContentBase, lang: str, known: set[str], worst: dict[str, str]) -> None:
     for source in content.source_texts():
         if source.key.startswith("system.") and source.key[7:] not in SYSTEM_KEYS:
             continue
@@ -187,15 +272,22 @@ def _check_texts(report: Report, content: ContentBase, lang: str, known: set[str
         unknown = placeholders(raw) - known
         if unknown:
             report.problems.append(f"[{lang}] {source.key}: unknown placeholder(s) {sorted(unknown)}")
-        if _TIP_LINE.search(content.fill(raw)):
-            report.problems.append(f"[{lang}] {source.key}: contains ICE's tip line")
+        for line in blocked_numbers(content.fill(raw, worst)):
+            report.problems.append(f"[{lang}] {source.key}: contains the {line}; it must never be given as help")
+        folds = MEANING_FOLDS.get(lang)
+        if folds is not None and folds.search(raw) and sms_text(raw, lang) != raw:
+            report.problems.append(
+                f"[{lang}] {source.key}: SMS folding turns '{folds.search(raw).group(0)}' into a different word; reword"
+            )
         if source.key.endswith(".first") and source.key.split(".")[0] in URGENT_TOPICS:
             first_sentence = re.split(r"[.!?](?:\s|$)", raw, maxsplit=1)[0]
             if "{hotline}" not in first_sentence:
                 report.problems.append(f"[{lang}] {source.key}: urgent topic must give {{hotline}} in its first sentence")
 
 
-def _check_budgets(report: Report, content: ContentBase, lang: str, worst: dict[str, str]) -> None:
+def _check_budgets(
+    report: Report, content: ContentBase, lang: str, worst: dict[str, str], composer: AnswerComposer
+) -> None:
     if any(key not in content.system for key in ("more_footer", "more_footer_zip", "location_thanks")):
         return
     footer = content.text("system.more_footer", lang)
@@ -211,7 +303,7 @@ def _check_budgets(report: Report, content: ContentBase, lang: str, worst: dict[
                 continue
             text = content.text(key, lang, worst)
             if key.endswith(".more"):
-                _budget(report, lang, key, text, None)
+                _budget(report, lang, key, f"{text}\n{composer.checked_line(key, lang)}", None)
                 continue
             # The longest way this first reply can be sent: with the ZIP prompt, or after "Got it: <place>."
             candidates = [f"{text}\n{zip_footer if routed else footer}"]
@@ -226,13 +318,15 @@ def _check_budgets(report: Report, content: ContentBase, lang: str, worst: dict[
         lines = [content.text("system.not_understood", lang), content.text("system.menu_intro", lang)]
         lines += [f"{n} {content.text(f'{i}.menu_label', lang)}" for n, i in enumerate(content.menu, 1)]
         lines.append(content.text("system.menu_footer", lang))
-        _budget(report, lang, "menu", "\n".join(lines), FIRST_REPLY_SEGMENTS)
+        _budget(report, lang, "menu", "\n".join(lines), None, by_encoding=True)
     if "location_saved" in content.system:
-        _budget(report, lang, "location_saved", content.text("system.location_saved", lang, worst), FIRST_REPLY_SEGMENTS)
+        _budget(report, lang, "location_saved", content.text("system.location_saved", lang, worst), None, by_encoding=True)
 
 
-def _budget(report: Report, lang: str, key: str, text: str, limit: int | None) -> None:
+def _budget(report: Report, lang: str, key: str, text: str, limit: int | None, by_encoding: bool = False) -> None:
     counted = count_segments(sms_text(text, lang))
+    if by_encoding:
+        limit = TOPIC_FIRST_SEGMENTS[counted.encoding]
     report.rows.append((lang, key, counted.encoding, counted.units, counted.segments))
     if limit is not None and counted.segments > limit:
         report.problems.append(
@@ -243,7 +337,26 @@ def _budget(report: Report, lang: str, key: str, text: str, limit: int | None) -
 
 
 def format_report(report: Report) -> str:
-    lines = ["Translations: locale  complete/total"]
+    lines = [f"{'English text':<45}{'FK grade':>9}"]
+    lines += [f"{key:<45}{grade:>9}" for key, grade in report.grades]
+    firsts = [g for k, g in report.grades if k.endswith(".first")]
+    mores = [g for k, g in report.grades if k.endswith(".more")]
+    if firsts:
+        lines.append(
+            f"first replies: median {readability.median(firsts)} (limit {readability.FIRST_MEDIAN_MAX}), "
+            f"max {max(firsts)} (limit {readability.FIRST_MAX}); MORE: median {readability.median(mores)} "
+            f"(limit {readability.MORE_MEDIAN_MAX})"
+        )
+    lines.append("")
+    lines.append(f"Answers not reviewed in {report.max_age_days} days (CONTENT_MAX_AGE_DAYS): {len(report.stale)}")
+    if report.stale:
+        lines.append(f"  {'answer':<40}{'reviewed':>12}")
+        lines += [f"  {key:<40}{str(day or 'never'):>12}" for key, day in report.stale]
+    lines.append("")
+    lines.append(f"Unverified entries (never given to anyone until checked): {len(report.unverified)}")
+    lines += [f"  {where}" for where in report.unverified]
+    lines.append("")
+    lines.append("Translations: locale  complete/total")
     for lang, (done, total) in report.completeness.items():
         lines.append(f"  {lang:<6} {done:>4}/{total:<4} {'OK' if done == total else 'INCOMPLETE'}")
     lines.append("")
@@ -263,8 +376,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="check answers, translations and SMS budgets")
     parser.add_argument("--lang", action="append", help="only report on this locale (repeatable); for translators")
     args = parser.parse_args(argv)
+    try:
+        max_age = load_settings(os.environ).content_max_age_days
+    except ConfigError as exc:
+        parser.error(str(exc))
     report = run_checks(
-        PROJECT_ROOT / "responses", PROJECT_ROOT / "locales", PROJECT_ROOT / "intents" / "domain.yml"
+        PROJECT_ROOT / "responses", PROJECT_ROOT / "locales", PROJECT_ROOT / "intents" / "domain.yml",
+        max_age_days=max_age,
     )
     if args.lang:
         wanted = tuple(f"[{lang}]" for lang in args.lang)

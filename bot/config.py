@@ -77,6 +77,8 @@ class Settings:
     whatsapp_alert_templates: dict[str, str] = dataclasses.field(default_factory=dict)
     #: Handoff to hotline staff (bot/handoff): weekly hours in STAFF_TIMEZONE; None = handoff off.
     staff_hours: Any = None
+    #: Days after its ``reviewed`` date that an answer counts as stale (warned at start-up, /healthz).
+    content_max_age_days: int = 120
     #: Minutes a person is told they will wait for staff ({minutes} in system.handoff_queued).
     handoff_wait_minutes: int = 15
     #: A handoff with no message from either side for this long returns to the bot.
@@ -248,13 +250,14 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         broadcast_stale_seconds=_positive(environ, "BROADCAST_STALE_SECONDS", 120),
         twilio_whatsapp_from=_optional(environ, "TWILIO_WHATSAPP_FROM"),
         whatsapp_alert_templates=_templates(environ.get("WHATSAPP_ALERT_TEMPLATES")),
+        content_max_age_days=_positive(environ, "CONTENT_MAX_AGE_DAYS", 120),
         **_handoff_settings(environ),
     )
 
 
 def _handoff_settings(environ: Mapping[str, str]) -> dict[str, Any]:
     """Staffing hours, handoff timings and console login limits (bot/handoff, bot/console)."""
-    from bot.handoff.hours import HoursError, parse_hours
+    from bot.hours import HoursError, parse_hours
 
     try:
         hours = parse_hours(environ.get("STAFF_HOURS"), (environ.get("STAFF_TIMEZONE") or "UTC").strip())

@@ -25,6 +25,8 @@ from typing import Iterator
 import yaml
 from babel.messages.pofile import read_po
 
+from bot.directory import DirectoryError, Router, load_directory, load_resources
+
 TOPIC_FIELDS = ("menu_label", "first", "more")
 #: System messages the engine uses; ``make check-content`` requires each one.
 SYSTEM_KEYS = (
@@ -38,6 +40,7 @@ SYSTEM_KEYS = (
     "deny",
     "not_understood",
     "more_footer",
+    "checked",
     "no_more",
     "empty_message",
     "handoff_unavailable",
@@ -75,6 +78,8 @@ class StateVariant:
     first: str
     more: str | None
     sources: tuple[str, ...]
+    #: When someone last checked this state's law (each variant has its own).
+    reviewed: datetime.date | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +112,13 @@ class Topic:
                 return text
         raise KeyError(key)
 
+    def reviewed_for(self, key: str) -> datetime.date | None:
+        """The review date of the text shown for ``key``: the state's own for a state variant."""
+        parts = key.split(".")
+        if len(parts) == 4 and parts[1] == "states":
+            return self.states[parts[2]].reviewed
+        return self.reviewed
+
 
 @dataclasses.dataclass(frozen=True)
 class SourceText:
@@ -134,6 +146,15 @@ def normalize_block(text: object) -> str:
     return "\n".join(line.strip() for line in str(text or "").strip().splitlines())
 
 
+def _review_date(value: object, where: str) -> datetime.date | None:
+    if isinstance(value, str):
+        try:
+            value = datetime.date.fromisoformat(value)
+        except ValueError as exc:
+            raise ContentError(f"{where}: reviewed must be a date like 2026-12-07") from exc
+    return value if isinstance(value, datetime.date) else None
+
+
 def load_topic(path: Path) -> Topic:
     data = _load_yaml(path)
     missing = [field for field in ("intent", *TOPIC_FIELDS) if not data.get(field)]
@@ -147,20 +168,15 @@ def load_topic(path: Path) -> Topic:
             first=normalize_block(variant["first"]),
             more=normalize_block(variant["more"]) if variant.get("more") else None,
             sources=tuple(str(s) for s in variant.get("sources") or ()),
+            reviewed=_review_date(variant.get("reviewed"), f"{path}: states.{state}"),
         )
-    reviewed = data.get("reviewed")
-    if isinstance(reviewed, str):
-        try:
-            reviewed = datetime.date.fromisoformat(reviewed)
-        except ValueError as exc:
-            raise ContentError(f"{path}: reviewed must be a date like 2026-11-28") from exc
     return Topic(
         intent=str(data["intent"]),
         menu_label=normalize_block(data["menu_label"]),
         first=normalize_block(data["first"]),
         more=normalize_block(data["more"]),
         sources=tuple(str(s) for s in data.get("sources") or ()),
-        reviewed=reviewed if isinstance(reviewed, datetime.date) else None,
+        reviewed=_review_date(data.get("reviewed"), str(path)),
         path=path,
         states=states,
     )
@@ -192,10 +208,13 @@ class ContentBase:
             self.topics[topic.intent] = topic
         system = _load_yaml(responses_dir / "system.yml").get("messages") or {}
         self.system: dict[str, str] = {str(k): normalize_block(v) for k, v in system.items()}
-        resources = _load_yaml(responses_dir / "resources.yml").get("placeholders") or {}
-        self.placeholders: dict[str, str] = {
-            str(name): str(entry.get("text", "")) for name, entry in resources.items()
-        }
+        try:
+            self.resources = load_resources(responses_dir / "resources.yml")
+            national = [r for r in load_directory(responses_dir / "directory.yml") if r.national]
+        except DirectoryError as exc:
+            raise ContentError(str(exc)) from exc
+        #: National value of each placeholder, with the organization's name; verified entries only.
+        self.placeholders: dict[str, str] = Router(national, self.resources).default_values()
         self.menu: tuple[str, ...] = tuple(_load_yaml(responses_dir / "menu.yml").get("items") or ())
         unknown = [intent for intent in self.menu if intent not in self.topics]
         if unknown:
@@ -234,8 +253,25 @@ class ContentBase:
         try:
             return template.format_map(mapping)
         except (KeyError, ValueError, IndexError):
+            # (A placeholder with no verified entry is caught by make check-content and,
+            # for the hotline, by the production start-up check.)
             # A broken placeholder must not silence the bot; the check catches it.
             return template
 
     def has_topic(self, intent: str | None) -> bool:
         return intent in self.topics
+
+    def reviewed_for(self, key: str) -> datetime.date | None:
+        """When the text behind ``key`` (e.g. ``detainer.states.TX.more``) was last checked."""
+        return self.topics[key.split(".")[0]].reviewed_for(key)
+
+    def stale(self, today: datetime.date, max_age_days: int) -> list[tuple[str, datetime.date | None]]:
+        """``(key, reviewed)`` for each topic or state variant not checked within ``max_age_days``."""
+        found = []
+        for topic in self.topics.values():
+            keys = [f"{topic.intent}.first"] + [f"{topic.intent}.states.{s}.first" for s in topic.states]
+            for key in keys:
+                reviewed = topic.reviewed_for(key)
+                if reviewed is None or (today - reviewed).days > max_age_days:
+                    found.append((key.removesuffix(".first"), reviewed))
+        return found

@@ -1,10 +1,13 @@
 """``GET /healthz``: is the bot able to answer well right now?
 
 Always 200 while the process can answer at all (it never goes silent);
-``status`` is ``degraded`` when Rasa or Redis is down, so monitoring can alert.
+``status`` is ``degraded`` when Rasa or Redis is down, so monitoring can alert;
+``content`` is ``stale`` while any answer is older than ``CONTENT_MAX_AGE_DAYS``.
 """
 
 from __future__ import annotations
+
+import datetime
 
 from flask import Blueprint, jsonify
 
@@ -22,4 +25,6 @@ def healthz():
     else:
         redis_state = "ok" if svc.store.healthy() else "down"
     status = "ok" if rasa == "ok" and redis_state != "down" else "degraded"
-    return jsonify(status=status, rasa=rasa, redis=redis_state)
+    # Stale answers still answer, so status is unchanged; monitoring can alert on "content".
+    stale = svc.content.stale(datetime.date.today(), svc.settings.content_max_age_days)
+    return jsonify(status=status, rasa=rasa, redis=redis_state, content="stale" if stale else "ok")

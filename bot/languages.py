@@ -37,10 +37,12 @@ NATIVE_NAMES: dict[str, str] = {
 RTL_LANGUAGES: frozenset[str] = frozenset({"ar"})
 
 #: Languages whose SMS replies drop accents when that keeps the message in
-#: GSM-7 (a third of the cost). Vietnamese is included: texting without tone
-#: marks ("khong dau") is common and readable, and with them a useful answer
-#: would not fit in three UCS-2 segments. The web chat always shows full text.
-GSM_FOLD_LANGUAGES: frozenset[str] = frozenset({"en", "es", "ht", "fr", "pt", "vi"})
+#: GSM-7 (a third of the cost). Vietnamese is not one of them: folding kept
+#: some marks and dropped others, so "Đừng" (don't) arrived as "Dung" and
+#: "nhận tội" (plead guilty) as "nhan toi" ("text me"); it is sent as written,
+#: in UCS-2, with the UCS-2 budget (translation review T1). The web chat
+#: always shows full text.
+GSM_FOLD_LANGUAGES: frozenset[str] = frozenset({"en", "es", "ht", "fr", "pt"})
 
 _LINGUA = {
     "en": Language.ENGLISH,

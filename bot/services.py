@@ -7,6 +7,7 @@ reach the objects through ``services()`` (Flask's ``current_app``).
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 import logging
 
@@ -14,9 +15,9 @@ from flask import Flask, current_app
 
 from bot.answers import AnswerComposer
 from bot.broadcasts import Broadcasts
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.content import ContentBase
-from bot.directory import Router, load_directory
+from bot.directory import Router, load_directory, urgent_hotline_problem
 from bot.engine import ConversationEngine
 from bot.languages import SUPPORTED_LANGUAGES, LanguageDetector
 from bot.location import LocationResolver
@@ -61,7 +62,7 @@ def build_services(settings: Settings) -> Services:
     nlu = RasaClient(settings.rasa_url, settings.rasa_timeout)
     content = ContentBase(settings.responses_dir, settings.locales_dir, SUPPORTED_LANGUAGES)
     resolver = location_resolver()
-    router = Router(load_directory(settings.responses_dir / "directory.yml", resolver))
+    router = Router(load_directory(settings.responses_dir / "directory.yml", resolver), content.resources)
     engine = ConversationEngine(
         content=content,
         answers=AnswerComposer(content, router),
@@ -82,8 +83,24 @@ def build_services(settings: Settings) -> Services:
     return Services(settings, store, nlu, content, router, engine, broadcasts)
 
 
+def check_content(settings: Settings, content: ContentBase) -> None:
+    """Production refuses an untrusted urgent hotline; development says so. Stale answers are logged."""
+    problem = urgent_hotline_problem(content.resources, settings.responses_dir / "resources.yml")
+    if problem and settings.app_env == "production":
+        raise ConfigError(f"APP_ENV=production refuses to start: {problem}")
+    if problem:
+        log.warning("urgent hotline: %s (development: starting anyway)", problem)
+    stale = content.stale(datetime.date.today(), settings.content_max_age_days)
+    if stale:
+        log.warning(
+            "%d answer(s) not reviewed in %d days (CONTENT_MAX_AGE_DAYS); make check-content lists them: %s",
+            len(stale), settings.content_max_age_days, ", ".join(key for key, _ in stale),
+        )
+
+
 def init_app(app: Flask, settings: Settings) -> None:
     services_ = build_services(settings)
+    check_content(settings, services_.content)
     app.extensions[EXTENSION] = services_
     if services_.store.kind == "memory":
         log.warning(

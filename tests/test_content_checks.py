@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from bot.catalogs import catalog_path, read_catalog, update_all, write_catalog
-from bot.checks import run_checks
+from bot.checks import format_report, run_checks
 from bot.content import SYSTEM_KEYS
 from bot.engine import CONVERSATION_INTENTS
 
@@ -32,7 +32,8 @@ def tree(tmp_path):
         },
     )
     write(responses / "system.yml", {"messages": {key: f"System {key}." for key in SYSTEM_KEYS}})
-    write(responses / "resources.yml", {"placeholders": {"hotline": {"text": "1-844-363-1423"}}})
+    write(responses / "resources.yml", {"placeholders": {"hotline": {
+        "text": "1-312-555-0199", "label": "Test hotline", "verified": True, "hours": "24/7"}}})
     write(responses / "menu.yml", {"items": ["detainer"]})
     write(tmp_path / "domain.yml", {"intents": ["detainer", *sorted(CONVERSATION_INTENTS)]})
     update_all(responses, locales, ("en", "es"))
@@ -97,8 +98,8 @@ def test_first_reply_over_three_segments_fails(tree):
 
 
 def test_ucs2_counts_are_real(tree):
-    # 200 characters of Chinese is 4 UCS-2 segments (67 per segment), not 2 GSM ones.
-    set_translation(tree, "detainer.first", "中" * 200 + "{hotline}")
+    # 260 characters of Chinese is 5 UCS-2 segments (67 per segment), over the UCS-2 budget of 4.
+    set_translation(tree, "detainer.first", "中" * 260 + "{hotline}")
     assert any("UCS-2" in p for p in check(tree).problems)
 
 
@@ -191,3 +192,86 @@ def test_urgent_topic_without_hotline_first_fails(tree):
     })
     update_all(tree / "responses", tree / "locales", ("en", "es"))
     assert any("ice_at_home.first: urgent topic must give {hotline}" in p for p in check(tree).problems)
+
+
+# -- issue 13: blocked numbers, readability, verified names, review dates, folding ----------------
+
+BLOCKED_SPELLINGS = [
+    "1-866-347-2423", "(866) 347-2423", "866.347.2423", "+18663472423", "1-866-DHS-2-ICE",
+    "802-872-6199", "802 872 6196", "1-855-488-6423", "1-855-48-VOICE", "888-351-4024",
+]
+
+
+@pytest.mark.parametrize("number", BLOCKED_SPELLINGS)
+def test_each_blocked_number_fails_in_an_answer(tree, number):
+    topic = tree / "responses" / "topics" / "detainer.yml"
+    data = yaml.safe_load(topic.read_text())
+    data["more"] = f"More detail. Do not call {number}. Call {{hotline}}."
+    write(topic, data)
+    assert any("detainer.more: contains the" in p for p in check(tree).problems), number
+
+
+@pytest.mark.parametrize("number", BLOCKED_SPELLINGS)
+def test_each_blocked_number_fails_in_a_translation(tree, number):
+    set_translation(tree, "detainer.first", f"Llame al {number} o {{hotline}}.")
+    assert any("[es] detainer.first: contains the" in p for p in check(tree).problems), number
+
+
+@pytest.mark.parametrize("number", ["+1 866-347-2423", "+1 802-872-6199", "+1 802-872-6196", "+1 855-488-6423"])
+def test_each_blocked_number_fails_in_the_directory(tree, number):
+    write(tree / "responses" / "directory.yml", {"entries": [directory_entry(phone=number)]})
+    assert any("must never be given as help" in p for p in check(tree).problems), number
+
+
+def test_a_number_without_a_name_fails(tree):
+    write(tree / "responses" / "resources.yml", {"placeholders": {"hotline": {"text": "1-312-555-0199", "verified": True}}})
+    assert any("resources.hotline: a number needs a label" in p for p in check(tree).problems)
+
+
+def test_an_unverified_hotline_with_no_verified_replacement_fails(tree):
+    write(tree / "responses" / "resources.yml", {"placeholders": {"hotline": {
+        "text": "1-312-555-0199", "label": "Old line", "verified": False}}})
+    report = check(tree)
+    assert any("resources.hotline: no verified entry" in p for p in report.problems)
+    assert "resources.hotline" in report.unverified
+
+
+def test_hard_first_reply_fails_readability(tree):
+    topic = tree / "responses" / "topics" / "detainer.yml"
+    data = yaml.safe_load(topic.read_text())
+    data["first"] = ("Notwithstanding administrative determinations, immigration detainers constitute "
+                     "discretionary interagency notifications. Call {hotline}.")
+    write(topic, data)
+    update_all(tree / "responses", tree / "locales", ("en", "es"))
+    problems = check(tree).problems
+    assert any(p.startswith("detainer.first: reads at grade") for p in problems)
+    assert any(p.startswith("first replies: median grade") for p in problems)
+
+
+def test_grades_are_reported_for_every_english_text(tree):
+    report = check(tree)
+    assert {key for key, _ in report.grades} == {"detainer.first", "detainer.more"}
+
+
+def test_state_variant_needs_its_own_review_date(tree):
+    topic = tree / "responses" / "topics" / "detainer.yml"
+    data = yaml.safe_load(topic.read_text())
+    data["states"] = {"IL": {"first": "In Illinois, call {hotline}.", "sources": ["5 ILCS 805"]}}
+    write(topic, data)
+    update_all(tree / "responses", tree / "locales", ("en", "es"))
+    assert any("detainer.states.IL: no reviewed date" in p for p in check(tree).problems)
+
+
+def test_old_answers_are_listed_but_do_not_fail(tree):
+    import datetime
+
+    later = datetime.date(2027, 12, 1)
+    report = run_checks(tree / "responses", tree / "locales", tree / "domain.yml", ("en", "es"), today=later)
+    assert report.ok, report.problems
+    assert report.stale == [("detainer", datetime.date(2026, 11, 28))]
+    assert "detainer" in format_report(report)
+
+
+def test_spanish_si_that_folding_would_change_fails(tree):
+    set_translation(tree, "detainer.first", "Sí, tiene derechos. Llame al {hotline}. Información.")
+    assert any("[es] detainer.first: SMS folding turns 'Sí'" in p for p in check(tree).problems)

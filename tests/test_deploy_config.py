@@ -89,8 +89,30 @@ def test_production_refuses_placeholder_secrets():
         create_app(production_env(ID_HASH_KEY="change-me"))
 
 
-def test_production_starts_with_real_secrets():
-    assert create_app(production_env()).extensions["kyr"].settings.app_env == "production"
+def responses_copy(tmp_path, **hotline):
+    """A copy of responses/ whose hotline entry is changed (a key set to None is removed)."""
+    import shutil
+
+    target = tmp_path / "responses"
+    shutil.copytree(ROOT / "responses", target)
+    path = target / "resources.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entry = data["placeholders"]["hotline"]
+    entry.update({k: v for k, v in hotline.items() if v is not None})
+    for key in [k for k, v in hotline.items() if v is None]:
+        entry.pop(key, None)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return target
+
+
+def own_hotline(tmp_path):
+    """Responses with the deployment's own verified hotline instead of the shipped sample."""
+    return str(responses_copy(tmp_path, sample=None, verified=True, text="1-312-555-0199", label="Our hotline"))
+
+
+def test_production_starts_with_real_secrets(tmp_path):
+    app = create_app(production_env(RESPONSES_DIR=own_hotline(tmp_path)))
+    assert app.extensions["kyr"].settings.app_env == "production"
 
 
 def test_bad_values_are_named():

@@ -66,7 +66,7 @@ import logging
 import threading
 import time
 
-from bot.handoff.hours import DAYS, HoursError, parse_hours
+from bot.hours import DAYS, HoursError, parse_hours
 from bot.handoff.records import masked
 from bot.identity import sender_from_web_token
 from bot.segments import sms_text

@@ -26,9 +26,9 @@ def write_directory(tmp_path, entries):
     return path
 
 
-def entry(ident, kinds, coverage, languages=("en",), phone="+1 312-555-0100"):
-    return {"id": ident, "name": ident, "short_name": ident.upper(), "phone": phone,
-            "languages": list(languages), "kinds": list(kinds), "coverage": coverage}
+def entry(ident, kinds, coverage, languages=("en",), phone="+1 312-555-0100", verified=True, hours="24/7"):
+    return {"id": ident, "name": ident, "short_name": ident.upper(), "phone": phone, "verified": verified,
+            "hours": hours, "languages": list(languages), "kinds": list(kinds), "coverage": coverage}
 
 
 # -- location --------------------------------------------------------------

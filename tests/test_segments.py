@@ -37,6 +37,7 @@ def test_fold_only_when_everything_folds():
 
 def test_sms_text_folds_only_allowed_languages():
     assert sms_text("información", "es") == "informacion"
-    assert sms_text("thông tin", "vi") == "thong tin"
+    # Vietnamese is never folded: "Đừng" (don't) must not arrive as "Dung" (review T1).
+    assert sms_text("Đừng mở cửa", "vi") == "Đừng mở cửa"
     assert sms_text("信息 información", "zh") == "信息 información"
     assert sms_text("información", "ar") == "información"

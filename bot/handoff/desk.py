@@ -11,7 +11,7 @@ import logging
 
 from bot.content import ContentBase
 from bot.handoff.delivery import Delivery
-from bot.handoff.hours import StaffHours
+from bot.hours import OpeningHours
 from bot.handoff.records import Entry, Handoff, HandoffRecords
 from bot.handoff.stats import HandoffStats
 
@@ -24,7 +24,7 @@ class NotOwner(PermissionError):
 
 class HandoffDesk:
     def __init__(self, records: HandoffRecords, delivery: Delivery, stats: HandoffStats, content: ContentBase,
-                 hours: StaffHours, wait_minutes: int):
+                 hours: OpeningHours, wait_minutes: int):
         self.records = records
         self.delivery = delivery
         self.stats = stats

@@ -85,7 +85,8 @@ class HandoffGate:
         if reason is None:
             return reply
         session.pop("fallbacks", None)
-        values = self.answers.routed_values(Location.from_session(session.get("loc")), reply.lang)
+        # Someone who needs a person now gets a line that is open now.
+        values = self.answers.routed_values(Location.from_session(session.get("loc")), reply.lang, urgent=True)
         if not self.desk.now_open():
             closed = self.desk.content.text("system.handoff_closed", reply.lang, values)
             if reason == "asked":

@@ -1,8 +1,10 @@
-"""Staffing hours: when a person can take over a conversation.
+"""Weekly opening hours: when hotline staff can take over, and when a help line answers.
 
-``STAFF_HOURS`` reads like a sign on a door: ``Mon-Fri 09:00-17:00; Sat
-10:00-14:00`` (in ``STAFF_TIMEZONE``), or ``always``. Outside these hours the
-bot does not queue anyone (nobody would answer); it gives the hotline instead.
+Hours read like a sign on a door: ``Mon-Fri 09:00-17:00; Sat 10:00-14:00``
+in a time zone, or ``always`` / ``24/7``. ``STAFF_HOURS`` uses them (outside
+them the bot queues nobody, since nobody would answer), and so does each
+entry of ``responses/directory.yml`` (urgent answers only give lines that are
+open at that moment).
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ _WINDOW = re.compile(r"^(?P<days>[a-z,\- ]+?)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(
 
 
 class HoursError(ValueError):
-    """STAFF_HOURS or STAFF_TIMEZONE cannot be read (the message shows the expected form)."""
+    """Hours or a time zone cannot be read (the message names the setting and shows the expected form)."""
 
 
 @dataclasses.dataclass(frozen=True)
-class StaffHours:
+class OpeningHours:
     """Weekly opening windows as (weekday 0=Mon, start minute, end minute), local time."""
 
     windows: tuple[tuple[int, int, int], ...]
@@ -43,14 +45,14 @@ class StaffHours:
         return False
 
 
-def _minutes(value: str) -> int:
+def _minutes(value: str, what: str) -> int:
     hours, minutes = (int(part) for part in value.split(":"))
     if not (0 <= hours <= 24 and 0 <= minutes < 60) or hours * 60 + minutes > 1440:
-        raise HoursError(f"STAFF_HOURS has an impossible time {value!r}")
+        raise HoursError(f"{what} has an impossible time {value!r}")
     return hours * 60 + minutes
 
 
-def _days(spec: str) -> list[int]:
+def _days(spec: str, what: str) -> list[int]:
     days: list[int] = []
     for part in spec.replace(" ", "").split(","):
         first, _, last = part.partition("-")
@@ -58,7 +60,7 @@ def _days(spec: str) -> list[int]:
             start = DAYS.index(first[:3])
             end = DAYS.index(last[:3]) if last else start
         except ValueError:
-            raise HoursError(f"STAFF_HOURS: unknown day in {spec!r} (use Mon Tue Wed Thu Fri Sat Sun)") from None
+            raise HoursError(f"{what}: unknown day in {spec!r} (use Mon Tue Wed Thu Fri Sat Sun)") from None
         day = start
         while True:
             days.append(day)
@@ -68,22 +70,24 @@ def _days(spec: str) -> list[int]:
     return days
 
 
-def parse_hours(raw: str | None, timezone: str = "UTC") -> StaffHours | None:
-    """``None`` when unset (handoff is off); raises ``HoursError`` for unreadable values."""
+def parse_hours(
+    raw: str | None, timezone: str = "UTC", what: str = "STAFF_HOURS", zone_what: str = "STAFF_TIMEZONE"
+) -> OpeningHours | None:
+    """``None`` when unset (for staff: handoff is off); raises ``HoursError`` naming ``what`` for unreadable values."""
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise HoursError(f"STAFF_TIMEZONE must be a time zone like America/Chicago, got {timezone!r}") from None
+        raise HoursError(f"{zone_what} must be a time zone like America/Chicago, got {timezone!r}") from None
     text = (raw or "").strip().lower()
     if not text:
         return None
     if text in ("always", "24/7"):
-        return StaffHours((), timezone, always=True)
+        return OpeningHours((), timezone, always=True)
     windows = []
     for chunk in filter(None, (part.strip() for part in text.split(";"))):
         match = _WINDOW.match(chunk)
         if not match:
-            raise HoursError(f"STAFF_HOURS must look like 'Mon-Fri 09:00-17:00; Sat 10:00-14:00', got {chunk!r}")
-        start, end = _minutes(match["start"]), _minutes(match["end"])
-        windows += [(day, start, end) for day in _days(match["days"])]
-    return StaffHours(tuple(windows), timezone)
+            raise HoursError(f"{what} must look like 'Mon-Fri 09:00-17:00; Sat 10:00-14:00', got {chunk!r}")
+        start, end = _minutes(match["start"], what), _minutes(match["end"], what)
+        windows += [(day, start, end) for day in _days(match["days"], what)]
+    return OpeningHours(tuple(windows), timezone)
