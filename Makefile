@@ -9,7 +9,7 @@ PY := $(APP_VENV)/bin/python
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup app-env rasa-env system-deps node-deps worker train run chat test check-content translations bench bench-nlu bench-lang bench-load bench-sms bench-broadcast bench-baseline audit-data clean
+.PHONY: help setup app-env rasa-env system-deps node-deps worker train run chat test check-content translations bench bench-nlu bench-lang bench-load bench-sms bench-broadcast bench-baseline bench-readability audit-data clean
 
 help:
 	@echo "make run            set up, train if needed, start Rasa + webhook (web chat on http://127.0.0.1:$${PORT:-5000}/)"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench-lang     language-detection accuracy (benchmarks/)"
 	@echo "make bench-baseline TF-IDF + logistic regression anchor vs. the Rasa pipeline, per locale"
 	@echo "make bench-sms      SMS segments per first and MORE reply, per locale"
+	@echo "make bench-readability  reading grade of the English answers, now vs. before the Dec 2026 review"
 	@echo "make bench-broadcast a 10,000-recipient alert through RQ workers to a local Twilio peer"
 	@echo "make bench-load     10,000 signed messages at concurrency 50 (benchmarks/load_soak.py)"
 	@echo "make audit-data     scan Redis (REDIS_URL) for keys without TTL, phone numbers, message bodies"
@@ -84,6 +85,9 @@ bench-baseline: app-env
 
 bench-sms: app-env
 	@$(PY) benchmarks/sms_cost.py
+
+bench-readability: app-env
+	@$(PY) benchmarks/readability.py
 
 bench-broadcast: app-env system-deps
 	@$(PY) benchmarks/broadcast_throughput.py

@@ -40,14 +40,14 @@ from tests.twilio_peers import RecordingPeer  # noqa: E402  (the same peer the o
 
 LANGUAGES = ("en", "es", "ht", "fr", "pt", "zh", "vi", "ar")
 TEXTS = {
-    "en": "ICE activity reported near Main St. You have the right to remain silent. Hotline: 1-844-363-1423",
-    "es": "Se reporta actividad de ICE cerca de Main St. Tiene derecho a guardar silencio. Linea: 1-844-363-1423",
-    "ht": "Yo rapote aktivite ICE toupre Main St. Ou gen dwa rete an silans. Liy: 1-844-363-1423",
-    "fr": "Activite de l'ICE signalee pres de Main St. Vous avez le droit de garder le silence. 1-844-363-1423",
-    "pt": "Atividade do ICE relatada perto da Main St. Voce tem direito de ficar calado. 1-844-363-1423",
-    "zh": "Main St附近有ICE活动。您有权保持沉默。热线：1-844-363-1423",
-    "vi": "Co hoat dong cua ICE gan Main St. Ban co quyen giu im lang. Duong day: 1-844-363-1423",
-    "ar": "نشاط لـ ICE قرب Main St. لك الحق في التزام الصمت. الخط الساخن: 1-844-363-1423",
+    "en": "ICE activity reported near Main St. You have the right to remain silent. Hotline: CHIRLA 888-624-4752",
+    "es": "Se reporta actividad de ICE cerca de Main St. Tiene derecho a guardar silencio. Linea: CHIRLA 888-624-4752",
+    "ht": "Yo rapote aktivite ICE toupre Main St. Ou gen dwa rete an silans. Liy: CHIRLA 888-624-4752",
+    "fr": "Activite de l'ICE signalee pres de Main St. Vous avez le droit de garder le silence. CHIRLA 888-624-4752",
+    "pt": "Atividade do ICE relatada perto da Main St. Voce tem direito de ficar calado. CHIRLA 888-624-4752",
+    "zh": "Main St附近有ICE活动。您有权保持沉默。热线：CHIRLA 888-624-4752",
+    "vi": "Co hoat dong cua ICE gan Main St. Ban co quyen giu im lang. Duong day: CHIRLA 888-624-4752",
+    "ar": "نشاط لـ ICE قرب Main St. لك الحق في التزام الصمت. الخط الساخن: CHIRLA 888-624-4752",
 }
 
 

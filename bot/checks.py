@@ -258,8 +258,13 @@ def _worst_case_values(content: ContentBase, directory: list[Resource]) -> dict[
     worst.update(content.placeholders)
     for placeholder, kind in ROUTED_PLACEHOLDERS.items():
         options = [content.placeholders.get(placeholder, "")]
-        # Only verified entries are ever inserted.
-        options += [r.sms_label() for r in directory if kind in r.kinds and r.verified]
+        default = content.resources.get(placeholder)
+        has_default = default is not None and default.verified
+        # Only verified entries are ever inserted; national ones only stand in for a missing default.
+        options += [
+            r.sms_label() for r in directory
+            if kind in r.kinds and r.verified and (not r.national or not has_default)
+        ]
         worst[placeholder] = max(options, key=len)
     return worst
 

@@ -133,7 +133,8 @@ def test_rasa_stalled_then_killed_then_restarted(make_app, own_rasa, phone):
     messages, elapsed = timed(client, phone, "can the police question my son at school")
     assert elapsed < 2.0
     assert messages[0].startswith(content.text("school_police.first", "en")[:40])
-    assert client.get("/healthz").json == {"status": "degraded", "rasa": "down", "redis": "ok"}
+    health = client.get("/healthz").json
+    assert {k: health[k] for k in ("status", "rasa", "redis")} == {"status": "degraded", "rasa": "down", "redis": "ok"}
 
     # Restarted: understanding comes back without restarting the webhook.
     own_rasa["process"] = start_rasa(own_rasa["port"], own_rasa["log"])
