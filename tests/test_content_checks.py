@@ -59,6 +59,15 @@ def set_translation(tree, key, text):
     write_catalog(catalog, path)
 
 
+def edit_detainer(tree, **fields):
+    """Change fields of the fixture topic and bring the catalogs up to date, as an editor would."""
+    topic = tree / "responses" / "topics" / "detainer.yml"
+    data = yaml.safe_load(topic.read_text())
+    data.update(fields)
+    write(topic, data)
+    update_all(tree / "responses", tree / "locales", ("en", "es"))
+
+
 def test_valid_tree_passes(tree):
     report = check(tree)
     assert report.ok, report.problems
@@ -134,11 +143,7 @@ def test_the_real_content_passes():
 
 
 def test_unknown_state_variant_fails(tree):
-    topic = tree / "responses" / "topics" / "detainer.yml"
-    data = yaml.safe_load(topic.read_text())
-    data["states"] = {"XX": {"first": "Somewhere else. Call {hotline}.", "sources": ["x"]}}
-    write(topic, data)
-    update_all(tree / "responses", tree / "locales", ("en", "es"))
+    edit_detainer(tree, states={"XX": {"first": "Somewhere else. Call {hotline}.", "sources": ["x"]}})
     assert any("detainer.states.XX: unknown state" in p for p in check(tree).problems)
 
 
@@ -237,12 +242,8 @@ def test_an_unverified_hotline_with_no_verified_replacement_fails(tree):
 
 
 def test_hard_first_reply_fails_readability(tree):
-    topic = tree / "responses" / "topics" / "detainer.yml"
-    data = yaml.safe_load(topic.read_text())
-    data["first"] = ("Notwithstanding administrative determinations, immigration detainers constitute "
-                     "discretionary interagency notifications. Call {hotline}.")
-    write(topic, data)
-    update_all(tree / "responses", tree / "locales", ("en", "es"))
+    edit_detainer(tree, first=("Notwithstanding administrative determinations, immigration detainers constitute "
+                               "discretionary interagency notifications. Call {hotline}."))
     problems = check(tree).problems
     assert any(p.startswith("detainer.first: reads at grade") for p in problems)
     assert any(p.startswith("first replies: median grade") for p in problems)
@@ -254,11 +255,7 @@ def test_grades_are_reported_for_every_english_text(tree):
 
 
 def test_state_variant_needs_its_own_review_date(tree):
-    topic = tree / "responses" / "topics" / "detainer.yml"
-    data = yaml.safe_load(topic.read_text())
-    data["states"] = {"IL": {"first": "In Illinois, call {hotline}.", "sources": ["5 ILCS 805"]}}
-    write(topic, data)
-    update_all(tree / "responses", tree / "locales", ("en", "es"))
+    edit_detainer(tree, states={"IL": {"first": "In Illinois, call {hotline}.", "sources": ["5 ILCS 805"]}})
     assert any("detainer.states.IL: no reviewed date" in p for p in check(tree).problems)
 
 
