@@ -20,10 +20,12 @@ from bot.content import ContentBase
 from bot.directory import ROUTED_PLACEHOLDERS, Router
 from bot.location import Location
 
-#: Topics whose answers name someone to call, so a location improves them.
-ROUTED_TOPICS = frozenset(
-    {"find_legal_help", "public_defender", "family_detained", "detainer", "bail", "report_ice_activity", "ice_at_home"}
-)
+#: Topics whose answers name someone to call and need local help most: when the person's
+#: place is unknown, the first reply asks for a ZIP code (the others keep the shorter footer).
+ROUTED_TOPICS = frozenset({
+    "find_legal_help", "public_defender", "family_detained", "detainer", "bail", "report_ice_activity", "ice_at_home",
+    "court_date", "ice_checkin", "scams", "worker_rights", "status_ending",
+})
 #: Topics where someone may be in danger right now: the hotline must come first, and be open.
 URGENT_TOPICS = frozenset({"ice_at_home", "report_ice_activity", "family_detained"})
 #: CLDR has no month names for Haitian Creole; these are the standard spellings.
@@ -61,6 +63,11 @@ class AnswerComposer:
             values["place"] = location.label()
         return values
 
+    @staticmethod
+    def names_local_help(intent: str) -> bool:
+        """Whether knowing the person's place improves this topic's answer (the reply then asks for a ZIP)."""
+        return intent in ROUTED_TOPICS
+
     def topic_key(self, intent: str, field: str, location: Location | None) -> str:
         """``detainer.states.IL.first`` when the person's state has a variant, else ``detainer.first``."""
         topic = self.content.topics[intent]
@@ -72,7 +79,7 @@ class AnswerComposer:
     def first_reply(self, intent: str, location: Location | None, lang: str) -> str:
         values = self.routed_values(location, lang, urgent=intent in URGENT_TOPICS)
         text = self.content.text(self.topic_key(intent, "first", location), lang, values)
-        asks_zip = intent in ROUTED_TOPICS and location is None
+        asks_zip = location is None and self.names_local_help(intent)
         footer = self.content.text("system.more_footer_zip" if asks_zip else "system.more_footer", lang)
         return f"{text}\n{footer}"
 

@@ -27,10 +27,10 @@ from pathlib import Path
 import phonenumbers
 import yaml
 
-from bot.answers import ROUTED_PLACEHOLDERS, ROUTED_TOPICS, URGENT_TOPICS, AnswerComposer
+from bot.answers import ROUTED_PLACEHOLDERS, URGENT_TOPICS, AnswerComposer
 from bot.catalogs import catalog_path, read_catalog, source_entries
 from bot.config import PROJECT_ROOT, ConfigError, load_settings
-from bot.content import SYSTEM_KEYS, ContentBase, ContentError
+from bot.content import SYSTEM_KEYS, ContentBase, ContentError, group_label_key
 from bot.directory import KINDS, DirectoryError, Resource, Router, load_directory
 from bot import readability
 from bot.engine import CONVERSATION_INTENTS
@@ -42,6 +42,8 @@ from bot.segments import count_segments, sms_text
 #: Vietnamese: 268 characters) so translators need not cut the key point (review T2).
 TOPIC_FIRST_SEGMENTS = {"GSM-7": 3, "UCS-2": 4}
 MENU_LABEL_MAX_CHARS = 24
+#: A group's label heads its sub-menu and stands in the main menu.
+GROUP_LABEL_MAX_CHARS = 28
 DEFAULT_MAX_AGE_DAYS = 120
 #: Lines that report people to ICE or belong to ICE or jail enforcement: never offered as help.
 BLOCKED_NUMBERS = {
@@ -271,7 +273,9 @@ def _worst_case_values(content: ContentBase, directory: list[Resource]) -> dict[
 
 def _check_texts(report: Report, content: ContentBase, lang: str, known: set[str], worst: dict[str, str]) -> None:
     for source in content.source_texts():
-        if source.key.startswith("system.") and source.key[7:] not in SYSTEM_KEYS:
+        if source.key.startswith("system.") and source.key[7:] not in SYSTEM_KEYS and not source.key.startswith(
+            "system.menu_group_"
+        ):
             continue
         raw = content.raw(source.key, lang)
         unknown = placeholders(raw) - known
@@ -302,7 +306,7 @@ def _check_budgets(
         label = content.text(f"{topic.intent}.menu_label", lang)
         if len(label) > MENU_LABEL_MAX_CHARS:
             report.problems.append(f"[{lang}] {topic.intent}.menu_label: {len(label)} chars > {MENU_LABEL_MAX_CHARS}")
-        routed = topic.intent in ROUTED_TOPICS
+        routed = composer.names_local_help(topic.intent)
         for key in topic.keys():
             if key.endswith(".menu_label"):
                 continue
@@ -317,13 +321,15 @@ def _check_budgets(
             longest = max(candidates, key=lambda t: count_segments(sms_text(t, lang)).units)
             encoding = count_segments(sms_text(longest, lang)).encoding
             _budget(report, lang, key, longest, TOPIC_FIRST_SEGMENTS[encoding])
-    if all(key in content.system for key in ("menu_intro", "menu_footer", "not_understood")) and all(
-        intent in content.topics for intent in content.menu
-    ):
-        lines = [content.text("system.not_understood", lang), content.text("system.menu_intro", lang)]
-        lines += [f"{n} {content.text(f'{i}.menu_label', lang)}" for n, i in enumerate(content.menu, 1)]
-        lines.append(content.text("system.menu_footer", lang))
-        _budget(report, lang, "menu", "\n".join(lines), None, by_encoding=True)
+    if all(key in content.system for key in ("menu_intro", "menu_footer", "not_understood")):
+        # The longest way the main menu is sent: after "not understood"; each sub-menu on its own.
+        menu = f"{content.text('system.not_understood', lang)}\n{content.menu_text(lang)}"
+        _budget(report, lang, "menu", menu, None, by_encoding=True)
+        for group in content.menu_groups:
+            label = content.menu_label(group, lang)
+            if len(label) > GROUP_LABEL_MAX_CHARS:
+                report.problems.append(f"[{lang}] {group_label_key(group)}: {len(label)} chars > {GROUP_LABEL_MAX_CHARS}")
+            _budget(report, lang, f"menu {group}", content.menu_text(lang, group), None, by_encoding=True)
     if "location_saved" in content.system:
         _budget(report, lang, "location_saved", content.text("system.location_saved", lang, worst), None, by_encoding=True)
 

@@ -39,6 +39,7 @@ SYSTEM_KEYS = (
     "affirm",
     "deny",
     "not_understood",
+    "other_legal",
     "more_footer",
     "checked",
     "no_more",
@@ -182,6 +183,42 @@ def load_topic(path: Path) -> Topic:
     )
 
 
+#: A main-menu item that opens a short sub-menu is written ``group:<id>``; its label is ``system.menu_group_<id>``.
+GROUP_PREFIX = "group:"
+
+
+def group_label_key(item: str) -> str:
+    return f"system.menu_group_{item.removeprefix(GROUP_PREFIX)}"
+
+
+def load_menu(path: Path, topics: dict, system: dict) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """The numbered main menu (topics and ``group:<id>`` items) and each group's topics.
+
+    With 23 topics one list would not fit one SMS screen, so related topics
+    share a main-menu number that opens a sub-menu ("Court and ICE
+    appointments" → court date, check-in, criminal case).
+    """
+    items: list[str] = []
+    groups: dict[str, tuple[str, ...]] = {}
+    for raw in _load_yaml(path).get("items") or ():
+        if isinstance(raw, dict):
+            ident, members = str(raw.get("group") or ""), tuple(str(t) for t in raw.get("topics") or ())
+            if not ident or not members:
+                raise ContentError(f"{path}: a group needs 'group: <id>' and 'topics: [...]'")
+            if f"menu_group_{ident}" not in system:
+                raise ContentError(f"{path}: group {ident} needs its label 'menu_group_{ident}' in system.yml")
+            key = f"{GROUP_PREFIX}{ident}"
+            groups[key] = members
+            items.append(key)
+        else:
+            items.append(str(raw))
+    listed = [t for t in items if not t.startswith(GROUP_PREFIX)] + [t for g in groups.values() for t in g]
+    unknown = [intent for intent in listed if intent not in topics]
+    if unknown:
+        raise ContentError(f"{path}: no topic for {', '.join(unknown)}")
+    return tuple(items), groups
+
+
 def load_catalog(locales_dir: Path, lang: str) -> dict[tuple[str, str], str]:
     """``{(key, english): translation}`` for confirmed (non-fuzzy) entries of one locale."""
     path = locales_dir / lang / "LC_MESSAGES" / f"{CATALOG_DOMAIN}.po"
@@ -215,10 +252,7 @@ class ContentBase:
             raise ContentError(str(exc)) from exc
         #: National value of each placeholder, with the organization's name; verified entries only.
         self.placeholders: dict[str, str] = Router(national, self.resources).default_values()
-        self.menu: tuple[str, ...] = tuple(_load_yaml(responses_dir / "menu.yml").get("items") or ())
-        unknown = [intent for intent in self.menu if intent not in self.topics]
-        if unknown:
-            raise ContentError(f"{responses_dir / 'menu.yml'}: no topic for {', '.join(unknown)}")
+        self.menu, self.menu_groups = load_menu(responses_dir / "menu.yml", self.topics, self.system)
         self.catalogs = {lang: load_catalog(locales_dir, lang) for lang in languages if lang != "en"}
 
     # -- lookups ---------------------------------------------------------
@@ -260,6 +294,20 @@ class ContentBase:
 
     def has_topic(self, intent: str | None) -> bool:
         return intent in self.topics
+
+    def menu_text(self, lang: str, group: str | None = None) -> str:
+        """The numbered main menu, or a group's sub-menu (headed by the group's label)."""
+        items = self.menu_groups[group] if group else self.menu
+        lines = [f"{self.menu_label(group, lang)}:"] if group else []
+        lines.append(self.text("system.menu_intro", lang))
+        lines += [f"{number} {self.menu_label(item, lang)}" for number, item in enumerate(items, start=1)]
+        lines.append(self.text("system.menu_footer", lang))
+        return "\n".join(lines)
+
+    def menu_label(self, item: str, lang: str) -> str:
+        """The label of a menu item (a topic or a ``group:<id>``) in ``lang``."""
+        key = group_label_key(item) if item.startswith(GROUP_PREFIX) else f"{item}.menu_label"
+        return self.text(key, lang)
 
     def reviewed_for(self, key: str) -> datetime.date | None:
         """When the text behind ``key`` (e.g. ``detainer.states.TX.more``) was last checked."""

@@ -18,7 +18,7 @@ from typing import Any
 import redis
 
 from bot import keywords
-from bot.answers import ROUTED_TOPICS, AnswerComposer
+from bot.answers import AnswerComposer
 from bot.content import ContentBase
 from bot.identity import Sender
 from bot.languages import (
@@ -51,6 +51,7 @@ CONVERSATION_INTENTS = {
     "give_location",
     "human_handoff",
     "out_of_scope",
+    "other_legal",
 }
 #: Replies that change subscriptions themselves (no "last seen" update after them).
 OUTREACH_INTENTS = {"stop", "subscribe", "resume", "start"}
@@ -115,10 +116,10 @@ class ConversationEngine:
     ):
         self.content = content
         self.answers = answers
-        # A topic's menu label, in any language, picks that topic ("text 'Fix an old conviction'").
+        # A topic's or group's menu label, in any language, picks it ("text 'Fix an old conviction'").
         self._labels = {
-            fold(content.text(f"{intent}.menu_label", lang)): intent
-            for intent in content.topics
+            fold(content.menu_label(item, lang)): item
+            for item in (*content.topics, *content.menu_groups)
             for lang in (*content.catalogs, "en")
         }
         self.resolver = resolver
@@ -195,6 +196,8 @@ class ConversationEngine:
     def _decide(self, sender: Sender, body: str, session: dict[str, Any], lang: str) -> Reply:
         # The language menu's numbers mean languages for the very next message only.
         awaiting_language = session.pop("awaiting_language", False)
+        # Likewise a sub-menu's numbers mean its topics for the very next message only.
+        submenu = session.pop("submenu", None)
         if not has_words(body):
             return self._with_menu("system.empty_message", lang, "empty")
 
@@ -217,13 +220,14 @@ class ConversationEngine:
             chosen = SUPPORTED_LANGUAGES[number - 1]
             return self._with_menu("system.language_changed", chosen, "change_language")
         if number is not None and not keywords.looks_like_zip(body):
-            if 1 <= number <= len(self.content.menu):
-                return self._topic(self.content.menu[number - 1], session, lang)
+            items = self.content.menu_groups.get(submenu) if submenu else self.content.menu
+            if items and 1 <= number <= len(items):
+                return self._menu_item(items[number - 1], session, lang)
             return self._with_menu("system.not_understood", lang, "fallback")
 
         labelled = self._labels.get(fold(body))
         if labelled:
-            return self._topic(labelled, session, lang)
+            return self._menu_item(labelled, session, lang)
 
         place = self._place_in_whole_message(body, session)
         if place is not None:
@@ -285,6 +289,11 @@ class ConversationEngine:
         if intent is None or intent == "out_of_scope":
             session["topic"] = None
             return self._with_menu("system.not_understood", lang, intent or "fallback")
+        if intent == "other_legal":
+            # Honest limits: a legal question no topic answers gets free legal help, not a guess.
+            session["topic"] = None
+            values = self.answers.routed_values(Location.from_session(session.get("loc")), lang)
+            return Reply((self.content.text("system.other_legal", lang, values),), lang, intent)
         if self.content.has_topic(intent):
             return self._topic(intent, session, lang)
         if intent == "greet":
@@ -390,7 +399,7 @@ class ConversationEngine:
     def _topic(self, intent: str, session: dict[str, Any], lang: str) -> Reply:
         session["topic"] = intent
         location = Location.from_session(session.get("loc"))
-        if location is None and intent in ROUTED_TOPICS:
+        if location is None and self.answers.names_local_help(intent):
             session["awaiting_zip"] = intent
         else:
             session.pop("awaiting_zip", None)
@@ -409,12 +418,15 @@ class ConversationEngine:
     def _say(self, key: str, lang: str, intent: str) -> Reply:
         return Reply((self.content.text(key, lang),), lang, intent)
 
-    def menu_text(self, lang: str) -> str:
-        lines = [self.content.text("system.menu_intro", lang)]
-        for number, intent in enumerate(self.content.menu, start=1):
-            lines.append(f"{number} {self.content.text(f'{intent}.menu_label', lang)}")
-        lines.append(self.content.text("system.menu_footer", lang))
-        return "\n".join(lines)
+    def menu_text(self, lang: str, group: str | None = None) -> str:
+        return self.content.menu_text(lang, group)
+
+    def _menu_item(self, item: str, session: dict[str, Any], lang: str) -> Reply:
+        """A topic's answer, or a group's sub-menu whose numbers count for the next message."""
+        if item in self.content.menu_groups:
+            session["submenu"] = item
+            return Reply((self.menu_text(lang, item),), lang, "menu")
+        return self._topic(item, session, lang)
 
     def _with_menu(self, lead_key: str | None, lang: str, intent: str) -> Reply:
         """The numbered menu, after the ``lead_key`` text when one is given."""
