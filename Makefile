@@ -19,7 +19,7 @@ help:
 	@echo "make train          train the NLU model from intents/ (skipped when unchanged)"
 	@echo "make check-content  check answers, translations and SMS segment budgets"
 	@echo "make translations   extract English texts and update the .po catalogs (Babel)"
-	@echo "make bench          every benchmark against its anchors in one table (nice'd; about 14 min on 2 idle cores, see BENCHMARKS.md)"
+	@echo "make bench          every benchmark against its anchors in one table (nice'd; about 22 min on 2 idle cores, see BENCHMARKS.md)"
 	@echo "make bench-nlu      intent accuracy on the held-out test set (benchmarks/)"
 	@echo "make bench-lang     language-detection accuracy (benchmarks/)"
 	@echo "make bench-baseline TF-IDF + logistic regression anchor vs. the Rasa pipeline, per locale"

@@ -9,6 +9,7 @@ on 2 idle cores on 2026-11-28 (13.9 minutes in all, nothing cached):
   sms      benchmarks/sms_cost.py              app env   1 s
   tfidf    benchmarks/tfidf_baseline.py        app env   12 s
   heldout  benchmarks/nlu_heldout.py           Rasa env  (a) scored 43 s; (b) trained 246 s at 10 epochs, scored
+  topics   benchmarks/topics_before_after.py   Rasa env  the model before the hotline topics: trained once (~8 min), cached
   cv       benchmarks/nlu_cross_validation.py  Rasa env  5 trainings of (a) on 20% of the data, 10 epochs: 341 s
   anchor   benchmarks/rest_anchor.py           Rasa env  rules-only assistant, core training only: 11 s
   speed    benchmarks/speed.py                 app env   two Rasa servers, one after the other: 2.5 min
@@ -43,7 +44,7 @@ DEFAULT_EPOCHS = int(os.environ.get("BENCH_DEFAULT_EPOCHS") or 10)
 CV_EPOCHS = int(os.environ.get("BENCH_CV_EPOCHS") or 10)
 CV_FRACTION = float(os.environ.get("BENCH_CV_FRACTION") or 0.2)
 LOAD_SCALE = float(os.environ.get("BENCH_LOAD_SCALE") or 1.0)
-STEPS = [s.strip() for s in (os.environ.get("BENCH_STEPS") or "sms,tfidf,heldout,cv,anchor,speed").split(",")]
+STEPS = [s.strip() for s in (os.environ.get("BENCH_STEPS") or "sms,tfidf,heldout,topics,cv,anchor,speed").split(",")]
 
 START = time.monotonic()
 
@@ -181,6 +182,23 @@ def table(total_seconds: float, failures: list[str]) -> str:
         add(f"  (b) trained in {default.get('train_seconds', 0):.0f} s ({default.get('epochs')} epochs"
             f"{', Rasa default is 100' if default.get('epochs') != 100 else ''}); in-process parse "
             f"{default.get('parse_ms', 0):.1f} ms vs (a) {project.get('parse_ms', 0):.1f} ms")
+    topics = load("topics") or {}
+    if topics.get("after"):
+        add("")
+        add(f"1b. NEW TOPICS (issue 14): held-out accuracy and wrong topics, model before ({topics['before_revision']})"
+            " vs after")
+        add(f"{'locale':<7}{'n':>5} | {'acc before':>10}{'after':>7} | {'wrong before':>12}{'after':>7} | "
+            f"{'old-topic wrong before':>22}{'after':>7}")
+        n = sum(r["n"] for r in topics["after"].values())
+        for locale, a in topics["after"].items():
+            b = topics["before"].get(locale) or {}
+            add(f"{locale:<7}{a['n']:>5} | {fmt(b.get('accuracy'), '10.3f')}{a['accuracy']:>7.3f} | "
+                f"{fmt(b.get('wrong'), '12d')}{a['wrong']:>7} | {fmt(b.get('old_topic_wrong'), '22d')}"
+                f"{a['old_topic_wrong']:>7}")
+        wrong_before = sum((topics["before"].get(k) or {}).get("wrong", 0) for k in topics["after"])
+        wrong_after = sum(r["wrong"] for r in topics["after"].values())
+        add(f"  wrong topics overall: {wrong_before} ({wrong_before / max(1, n):.1%}) before, "
+            f"{wrong_after} ({wrong_after / max(1, n):.1%}) after, of {n} held-out messages (goal: 2% or less)")
     add("")
     add("2. SPEED: signed POST /sms (this stack) vs Rasa's REST channel (rules-only assistant, same NLU model), same messages")
     add(f"{'conc':>4} | {'/sms p50':>8}{'p95':>6}{'p99':>6}{'msg/s':>7}{'fail':>5} | {'REST p50':>8}{'p95':>6}{'p99':>6}"
@@ -245,11 +263,12 @@ def main() -> int:
         "cv": [str(RASA_PY), "benchmarks/nlu_cross_validation.py", "--folds", "5", "--epochs", str(CV_EPOCHS),
                "--fraction", str(CV_FRACTION)],
         "anchor": [str(RASA_PY), "benchmarks/rest_anchor.py"],
+        "topics": [str(RASA_PY), "benchmarks/topics_before_after.py"],
     }
     print(f"==> make bench: {len(STEPS)} steps; (b) at {DEFAULT_EPOCHS} epochs, CV at {CV_EPOCHS} epochs on "
           f"{CV_FRACTION:.0%} of the data; models and results cached in models/anchors/", flush=True)
     outputs = {"sms": "sms_cost", "tfidf": "tfidf", "heldout": "nlu_heldout", "cv": "nlu_cross_validation",
-               "speed": "speed"}
+               "speed": "speed", "topics": "topics"}
     for name in STEPS:  # never print a previous run's numbers as this run's
         if name in outputs:
             (RESULTS / f"{outputs[name]}.json").unlink(missing_ok=True)
