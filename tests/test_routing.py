@@ -102,8 +102,10 @@ def answer(client, phone, body):
 
 
 def local(app, kind, location, lang="en"):
-    resource = app.extensions["kyr"].router.best(kind, location, lang)
-    assert resource is not None, f"the shipped directory should have a {kind} for {location}"
+    """What the router gives this person for a need: the closest verified entry (or the verified national one)."""
+    placeholder = {"legal_aid": "legal_help", "hotline": "hotline", "defender": "defender"}[kind]
+    resource = app.extensions["kyr"].router.pick(placeholder, location, lang)
+    assert resource is not None, f"no verified {kind} for {location}"
     return resource.sms_label()
 
 
