@@ -9,7 +9,7 @@ PY := $(APP_VENV)/bin/python
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup app-env rasa-env system-deps node-deps worker train run chat test check-content translations bench bench-nlu bench-lang bench-load bench-sms bench-broadcast bench-baseline bench-readability audit-data clean
+.PHONY: help setup app-env rasa-env system-deps node-deps worker train run chat test check-content translations bench bench-nlu bench-lang bench-load bench-sms bench-broadcast bench-baseline bench-readability bench-waiting audit-data clean
 
 help:
 	@echo "make run            set up, train if needed, start Rasa + webhook (web chat on http://127.0.0.1:$${PORT:-5000}/)"
@@ -25,6 +25,7 @@ help:
 	@echo "make bench-baseline TF-IDF + logistic regression anchor vs. the Rasa pipeline, per locale"
 	@echo "make bench-sms      SMS segments per first and MORE reply, per locale"
 	@echo "make bench-readability  reading grade of the English answers, now vs. before the Dec 2026 review"
+	@echo "make bench-waiting  silent replies while people wait for a person, now vs. before (benchmarks/waiting_soak.py)"
 	@echo "make bench-broadcast a 10,000-recipient alert through RQ workers to a local Twilio peer"
 	@echo "make bench-load     10,000 signed messages at concurrency 50 (benchmarks/load_soak.py)"
 	@echo "make audit-data     scan Redis (REDIS_URL) for keys without TTL, phone numbers, message bodies"
@@ -85,6 +86,9 @@ bench-baseline: app-env
 
 bench-sms: app-env
 	@$(PY) benchmarks/sms_cost.py
+
+bench-waiting: setup system-deps train
+	@$(PY) benchmarks/waiting_soak.py
 
 bench-readability: app-env
 	@$(PY) benchmarks/readability.py

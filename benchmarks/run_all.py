@@ -44,7 +44,7 @@ DEFAULT_EPOCHS = int(os.environ.get("BENCH_DEFAULT_EPOCHS") or 10)
 CV_EPOCHS = int(os.environ.get("BENCH_CV_EPOCHS") or 10)
 CV_FRACTION = float(os.environ.get("BENCH_CV_FRACTION") or 0.2)
 LOAD_SCALE = float(os.environ.get("BENCH_LOAD_SCALE") or 1.0)
-STEPS = [s.strip() for s in (os.environ.get("BENCH_STEPS") or "sms,tfidf,heldout,topics,cv,anchor,speed").split(",")]
+STEPS = [s.strip() for s in (os.environ.get("BENCH_STEPS") or "sms,tfidf,heldout,topics,waiting,cv,anchor,speed").split(",")]
 
 START = time.monotonic()
 
@@ -199,6 +199,15 @@ def table(total_seconds: float, failures: list[str]) -> str:
         wrong_after = sum(r["wrong"] for r in topics["after"].values())
         add(f"  wrong topics overall: {wrong_before} ({wrong_before / max(1, n):.1%}) before, "
             f"{wrong_after} ({wrong_after / max(1, n):.1%}) after, of {n} held-out messages (goal: 2% or less)")
+    waiting = load("waiting") or {}
+    if waiting.get("rows"):
+        add("")
+        add(f"1c. WAITING FOR A PERSON (issue 21): {waiting['numbers']} numbers x {waiting['messages']} held-out messages,"
+            f" concurrency {waiting['concurrency']}, handoff on, nobody claiming")
+        add(f"  {'code':<22}{'deliveries':>11}{'empty':>7}{'empty after STOP':>18}{'errors':>8}{'left waiting':>14}")
+        for name, counts in waiting["rows"]:
+            add(f"  {name:<22}{counts['deliveries']:>11}{counts['empty']:>7}{counts['empty_after_stop']:>18}"
+                f"{counts['errors']:>8}{counts['waiting']:>14}")
     add("")
     add("2. SPEED: signed POST /sms (this stack) vs Rasa's REST channel (rules-only assistant, same NLU model), same messages")
     add(f"{'conc':>4} | {'/sms p50':>8}{'p95':>6}{'p99':>6}{'msg/s':>7}{'fail':>5} | {'REST p50':>8}{'p95':>6}{'p99':>6}"
@@ -264,11 +273,12 @@ def main() -> int:
                "--fraction", str(CV_FRACTION)],
         "anchor": [str(RASA_PY), "benchmarks/rest_anchor.py"],
         "topics": [str(RASA_PY), "benchmarks/topics_before_after.py"],
+        "waiting": [str(APP_PY), "benchmarks/waiting_soak.py"],
     }
     print(f"==> make bench: {len(STEPS)} steps; (b) at {DEFAULT_EPOCHS} epochs, CV at {CV_EPOCHS} epochs on "
           f"{CV_FRACTION:.0%} of the data; models and results cached in models/anchors/", flush=True)
     outputs = {"sms": "sms_cost", "tfidf": "tfidf", "heldout": "nlu_heldout", "cv": "nlu_cross_validation",
-               "speed": "speed", "topics": "topics"}
+               "speed": "speed", "topics": "topics", "waiting": "waiting"}
     for name in STEPS:  # never print a previous run's numbers as this run's
         if name in outputs:
             (RESULTS / f"{outputs[name]}.json").unlink(missing_ok=True)

@@ -30,11 +30,12 @@ import yaml
 from bot.answers import ROUTED_PLACEHOLDERS, URGENT_TOPICS, AnswerComposer
 from bot.catalogs import catalog_path, read_catalog, source_entries
 from bot.config import PROJECT_ROOT, ConfigError, load_settings
-from bot.content import SYSTEM_KEYS, ContentBase, ContentError, group_label_key
+from bot.content import ADVERTISED_WORD_KEYS, SYSTEM_KEYS, ContentBase, ContentError, group_label_key
 from bot.directory import KINDS, DirectoryError, Resource, Router, load_directory
 from bot import readability
 from bot.engine import CONVERSATION_INTENTS
-from bot.languages import KNOWN_LANGUAGE_CODES, SUPPORTED_LANGUAGES
+from bot import keywords
+from bot.languages import KNOWN_LANGUAGE_CODES, SUPPORTED_LANGUAGES, fold
 from bot.location import US_STATE_CODES
 from bot.segments import count_segments, sms_text
 
@@ -152,6 +153,7 @@ def run_checks(
     for lang in languages:
         _check_texts(report, content, lang, known, worst)
         _check_budgets(report, content, lang, worst, composer)
+        _check_advertised_words(report, content, lang)
     return report
 
 
@@ -256,7 +258,7 @@ def _check_directory(report: Report, content: ContentBase, directory: list[Resou
 def _worst_case_values(content: ContentBase, directory: list[Resource]) -> dict[str, str]:
     """The longest text each routed placeholder can take, to check SMS budgets honestly."""
     # Values the engine fills itself: a county label, and the expected wait for a person.
-    worst = {"place": "Matanuska-Susitna County, AK", "minutes": "120", "month": "septiembre de 2026"}
+    worst = {"place": "Matanuska-Susitna County, AK", "minutes": "120", "month": "septiembre de 2026", "position": "12"}
     worst.update(content.placeholders)
     for placeholder, kind in ROUTED_PLACEHOLDERS.items():
         options = [content.placeholders.get(placeholder, "")]
@@ -332,6 +334,22 @@ def _check_budgets(
             _budget(report, lang, f"menu {group}", content.menu_text(lang, group), None, by_encoding=True)
     if "location_saved" in content.system:
         _budget(report, lang, "location_saved", content.text("system.location_saved", lang, worst), None, by_encoding=True)
+    for key in ("handoff_queued", "handoff_nobody_came", "handoff_hours_ended", "handoff_reading", "handoff_in_line"):
+        if key in content.system:
+            _budget(report, lang, key, content.text(f"system.{key}", lang, worst), None, by_encoding=True)
+
+
+def _check_advertised_words(report: Report, content: ContentBase, lang: str) -> None:
+    """A text that says "reply PERSON" must name a word the bot knows in that language."""
+    for key, command in ADVERTISED_WORD_KEYS.items():
+        if key not in content.system:
+            continue
+        word = keywords.ADVERTISED[command].get(lang)
+        text = " " + re.sub(r"[^\w\s]", " ", fold(content.raw(f"system.{key}", lang))) + " "
+        named = word and (f" {word} " in text if word.isascii() else word in text)
+        if not named or keywords.command(word) != command:
+            report.problems.append(
+                f"[{lang}] system.{key}: must tell people to send {word!r} (bot/keywords.py ADVERTISED[{command!r}])")
 
 
 def _budget(report: Report, lang: str, key: str, text: str, limit: int | None, by_encoding: bool = False) -> None:

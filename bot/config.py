@@ -75,6 +75,10 @@ class Settings:
     twilio_whatsapp_from: str | None = None
     #: Approved WhatsApp template (ContentSid) per language, for alerts outside the 24-hour window.
     whatsapp_alert_templates: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: A topic's answer needs this confidence (a wrong answer is worse than the menu; BENCHMARKS.md
+    #: "Wrong-topic answers"); urgent topics (their answers start with the hotline) need less.
+    nlu_topic_confidence_threshold: float = 0.85
+    nlu_urgent_confidence_threshold: float = 0.6
     #: Handoff to hotline staff (bot/handoff): weekly hours in STAFF_TIMEZONE; None = handoff off.
     staff_hours: Any = None
     #: Days after its ``reviewed`` date that an answer counts as stale (warned at start-up, /healthz).
@@ -85,6 +89,12 @@ class Settings:
     handoff_idle_seconds: int = 3600
     #: How long a transcript is kept after its handoff ends.
     handoff_transcript_ttl_seconds: int = 24 * 3600
+    #: Nobody claimed a waiting person for this long: tell them, give the hotline, the bot takes over.
+    handoff_max_wait_seconds: int = 30 * 60
+    #: A claimed person unanswered this long gets one "a person is reading your message" notice.
+    handoff_reply_seconds: int = 10 * 60
+    #: While waiting, "you are #3 in line" is said at most once per this many seconds.
+    handoff_line_notice_seconds: int = 5 * 60
     #: Staff accounts expire this long after their last login (every key has a TTL).
     staff_account_ttl_seconds: int = 180 * 86400
     #: Failed console logins per username (and 4x per address) in one window before refusing.
@@ -196,9 +206,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     rasa_timeout = _float(environ, "RASA_TIMEOUT", 1.5)
     if not 0 < rasa_timeout <= MAX_RASA_TIMEOUT:
         raise ConfigError(f"RASA_TIMEOUT must be between 0 and {MAX_RASA_TIMEOUT} seconds")
-    threshold = _float(environ, "NLU_CONFIDENCE_THRESHOLD", 0.5)
-    if not 0 <= threshold <= 1:
-        raise ConfigError("NLU_CONFIDENCE_THRESHOLD must be between 0 and 1")
+    threshold = _unit(environ, "NLU_CONFIDENCE_THRESHOLD", 0.5)
+    topic_threshold = _unit(environ, "NLU_TOPIC_CONFIDENCE_THRESHOLD", 0.85)
+    urgent_threshold = _unit(environ, "NLU_URGENT_CONFIDENCE_THRESHOLD", 0.6)
     ttl_days = _float(environ, "STATE_TTL_DAYS", 30)
     if ttl_days <= 0:
         raise ConfigError("STATE_TTL_DAYS must be positive: every stored key needs a TTL")
@@ -226,6 +236,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         state_ttl_seconds=int(ttl_days * 86400),
         dedupe_ttl_seconds=_int(environ, "DEDUPE_TTL_SECONDS", 86400),
         nlu_confidence_threshold=threshold,
+        nlu_topic_confidence_threshold=max(threshold, topic_threshold),
+        nlu_urgent_confidence_threshold=max(threshold, urgent_threshold),
         default_region=(environ.get("DEFAULT_REGION") or "US").strip().upper(),
         default_language=default_language,
         responses_dir=Path(environ.get("RESPONSES_DIR") or PROJECT_ROOT / "responses"),
@@ -271,12 +283,23 @@ def _handoff_settings(environ: Mapping[str, str]) -> dict[str, Any]:
         handoff_wait_minutes=_positive(environ, "HANDOFF_WAIT_MINUTES", 15),
         handoff_idle_seconds=int(_positive_float(environ, "HANDOFF_IDLE_MINUTES", 60) * 60),
         handoff_transcript_ttl_seconds=int(_positive_float(environ, "HANDOFF_TRANSCRIPT_TTL_HOURS", 24) * 3600),
+        handoff_max_wait_seconds=int(_positive_float(environ, "HANDOFF_MAX_WAIT_MINUTES", 30) * 60),
+        handoff_reply_seconds=int(_positive_float(environ, "HANDOFF_REPLY_MINUTES", 10) * 60),
+        handoff_line_notice_seconds=int(_positive_float(environ, "HANDOFF_LINE_NOTICE_MINUTES", 5) * 60),
         staff_account_ttl_seconds=_positive(environ, "STAFF_ACCOUNT_TTL_DAYS", 180) * 86400,
         console_login_attempts=_positive(environ, "CONSOLE_LOGIN_ATTEMPTS", 5),
         console_login_window_seconds=_positive(environ, "CONSOLE_LOGIN_WINDOW_MINUTES", 15) * 60,
         console_session_seconds=int(_positive_float(environ, "CONSOLE_SESSION_HOURS", 12) * 3600),
         console_secure_cookies=secure in ("true", "1", "yes"),
     )
+
+
+def _unit(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A confidence between 0 and 1."""
+    value = _float(environ, name, default)
+    if not 0 <= value <= 1:
+        raise ConfigError(f"{name} must be between 0 and 1")
+    return value
 
 
 def _positive_float(environ: Mapping[str, str], name: str, default: float) -> float:

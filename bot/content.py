@@ -62,9 +62,18 @@ SYSTEM_KEYS = (
     "alert_footer",
     "handoff_queued",
     "handoff_closed",
-    "handoff_still_waiting",
     "handoff_returned",
+    "handoff_in_line",
+    "handoff_in_line_unknown",
+    "handoff_left",
+    "handoff_nobody_came",
+    "handoff_hours_ended",
+    "handoff_reading",
+    "handoff_offer",
+    "handoff_language_set",
 )
+#: Handoff texts that tell people a word to send, and which word (bot/keywords.py ADVERTISED).
+ADVERTISED_WORD_KEYS = {"handoff_offer": "person", "handoff_in_line": "leave", "handoff_in_line_unknown": "leave"}
 CATALOG_DOMAIN = "messages"
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import redis
 
 from bot import keywords
-from bot.answers import AnswerComposer
+from bot.answers import URGENT_TOPICS, AnswerComposer
 from bot.content import ContentBase
 from bot.identity import Sender
 from bot.languages import (
@@ -110,6 +110,8 @@ class ConversationEngine:
         default_language: str,
         state_ttl: int,
         confidence_threshold: float,
+        topic_threshold: float | None = None,
+        urgent_threshold: float | None = None,
         rate_limit_per_minute: int = 20,
         subscriptions: Subscriptions | None = None,
         handoff: Any = None,
@@ -129,6 +131,10 @@ class ConversationEngine:
         self.default_language = default_language
         self.state_ttl = state_ttl
         self.confidence_threshold = confidence_threshold
+        #: A topic's answer needs more confidence than "hello": a wrong answer is worse than the menu.
+        self.topic_threshold = max(confidence_threshold, topic_threshold or confidence_threshold)
+        #: Urgent topics start with the hotline, so a less sure answer still helps more than the menu.
+        self.urgent_threshold = max(confidence_threshold, urgent_threshold or self.topic_threshold)
         self.rate_limit_per_minute = rate_limit_per_minute
         #: Alert sign-ups (None without Redis or ENCRYPTION_KEY: JOIN says alerts are unavailable).
         self.subscriptions = subscriptions
@@ -152,15 +158,15 @@ class ConversationEngine:
         flood = self._flood_reply(turn.count, lang)
         if flood is not None:
             return flood
-        # While staff own the conversation the bot stays silent (bot/handoff/gate.py).
-        held = self.handoff.intercept(sender, body) if self.handoff is not None else None
+        # While staff own the conversation the bot is quiet; while the person waits it answers (bot/handoff/gate.py).
+        held = self.handoff.intercept(sender, body, session) if self.handoff is not None else None
         if held is not None and held.reply is not None:
             # The person wrote: their WhatsApp 24-hour window is open even while staff answer.
             self._outreach(lambda book: book.record_inbound(sender.key))
             return held.reply
         reply = self._decide(sender, body, session, lang)
         if self.handoff is not None:
-            reply = self.handoff.follow_up(sender, body, session, reply, returned=bool(held and held.returned))
+            reply = self.handoff.follow_up(sender, body, session, reply, held)
         if reply.intent == "delete_data":
             self.store.delete_session(sender.key)
             self.store.forget_rate(sender.key)
@@ -279,11 +285,17 @@ class ConversationEngine:
     def _confident_intent(self, result: NluResult) -> str | None:
         if not result.intent or result.intent == "nlu_fallback":
             return None
-        if result.confidence < self.confidence_threshold:
+        if result.confidence < self._threshold_for(result.intent):
             return None
         if result.confidence - result.second_confidence() < AMBIGUITY_MARGIN:
             return None
         return result.intent
+
+    def _threshold_for(self, intent: str) -> float:
+        """How sure the model must be: most for topics, less for urgent ones, least for "thanks"."""
+        if not self.content.has_topic(intent):
+            return self.confidence_threshold
+        return self.urgent_threshold if intent in URGENT_TOPICS else self.topic_threshold
 
     def _answer(self, sender: Sender, intent: str | None, body: str, session: dict[str, Any], lang: str) -> Reply:
         if intent is None or intent == "out_of_scope":
@@ -337,6 +349,12 @@ class ConversationEngine:
             return self._say("system.delete_done", lang, "delete_data")
         if command == "language":
             return self._language_menu(session, lang)
+        if command == "person":
+            # Like the human_handoff intent: the handoff gate queues it, else "we cannot connect you yet".
+            return self._say("system.handoff_unavailable", lang, "human_handoff")
+        if command == "leave":
+            # NEVER MIND with no wait to leave: just the topics.
+            return self._with_menu(None, lang, "menu")
         raise AssertionError(f"unhandled command {command}")
 
     # -- outreach (alerts) -----------------------------------------------

@@ -28,7 +28,25 @@ _COMMAND_WORDS: dict[str, tuple[str, ...]] = {
                "删除", "xoa", "احذف", "حذف"),
     "language": ("language", "languages", "lang", "idioma", "idiomas", "langue", "lingua",
                  "语言", "ngon ngu", "اللغة", "لغة"),
+    # "Reply PERSON to talk to our team" (system.handoff_offer names one of these per language).
+    "person": ("person", "a person", "real person", "human", "agent", "persona", "una persona", "humano", "agente",
+               "personne", "humain", "moun", "yon moun", "pessoa", "uma pessoa", "atendente", "nguoi",
+               "nhan vien", "人工", "真人", fold("شخص"), fold("موظف")),
+    # Leave the line for a person (system.handoff_in_line names one per language). Never an
+    # opt-out word: CANCEL is Twilio's STOP on SMS, so it leaves the line only in the web chat.
+    "leave": ("never mind", "nevermind", "nvm", "leave", "leave the line", "cancelar", "olvidalo", "no importa",
+              "ya no", "annuler", "laisse tomber", "peu importe", "anile", "kite sa", "esquece", "deixa pra la",
+              "huy", "thoi", "khong can", "取消", "算了", "不用了", fold("لا يهم"), fold("لا داعي")),
 }
+#: Words each language's texts tell people to send (``make check-content`` checks they are listed above).
+ADVERTISED = {
+    "person": {"en": "person", "es": "persona", "fr": "personne", "ht": "moun", "pt": "pessoa", "vi": "nguoi",
+               "zh": "人工", "ar": fold("شخص")},
+    "leave": {"en": "never mind", "es": "cancelar", "fr": "annuler", "ht": "anile", "pt": "cancelar", "vi": "huy",
+              "zh": "取消", "ar": fold("لا يهم")},
+}
+#: In the web chat (no carrier keywords there) CANCEL also leaves the line.
+WEB_LEAVE_WORDS = frozenset({"cancel"})
 #: Command words that name their language: "AYUDA" from a new number gets a Spanish answer.
 _COMMAND_LANGUAGE = {
     "ayuda": "es", "alto": "es", "aide": "fr", "arret": "fr", "arrete": "fr", "ed": "ht", "ede": "ht",
@@ -76,6 +94,11 @@ _ZIP_ONLY = re.compile(r"^\s*\d{5}(?:-\d{4})?\s*$")
 def command(text: str) -> str | None:
     """The command a whole message is, if any (``"menu"``, ``"more"``, ``"stop"`` …)."""
     return COMMANDS.get(fold(text))
+
+
+def leaves_queue(text: str, channel: str) -> bool:
+    """The whole message asks to stop waiting for a person (NEVER MIND, CANCELAR, 取消…)."""
+    return command(text) == "leave" or (channel == "web" and fold(text) in WEB_LEAVE_WORDS)
 
 
 def is_opt_out(text: str) -> bool:

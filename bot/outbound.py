@@ -76,17 +76,22 @@ def outbound_queue(settings: Settings) -> Queue:
     return Queue(QUEUE_NAME, connection=redis.Redis.from_url(settings.redis_url))
 
 
-def enqueue_message(settings: Settings, to_e164: str, body: str) -> Job:
-    """Queue one outbound message; returns the RQ job (its id is safe to show and log)."""
+def enqueue_message(settings: Settings, to_e164: str, body: str, keep_seconds: int = JOB_TTL_SECONDS) -> Job:
+    """Queue one outbound message; returns the RQ job (its id is safe to show and log).
+
+    ``keep_seconds`` bounds how long the job (encrypted number and text) may live,
+    queued, finished or failed: handoff messages live no longer than their transcript.
+    """
     fernet = cipher(settings)
+    keep = min(keep_seconds, JOB_TTL_SECONDS)
     return outbound_queue(settings).enqueue(
         send_message,
         fernet.encrypt(to_e164.encode()).decode(),
         fernet.encrypt(body.encode()).decode(),
         retry=Retry(max=len(settings.outbound_retry_intervals), interval=list(settings.outbound_retry_intervals)),
-        result_ttl=JOB_TTL_SECONDS,
-        failure_ttl=JOB_TTL_SECONDS,
-        ttl=JOB_TTL_SECONDS,
+        result_ttl=keep,
+        failure_ttl=keep,
+        ttl=keep,
         description="outbound message",
     )
 

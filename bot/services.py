@@ -73,6 +73,8 @@ def build_services(settings: Settings) -> Services:
         default_language=settings.default_language,
         state_ttl=settings.state_ttl_seconds,
         confidence_threshold=settings.nlu_confidence_threshold,
+        topic_threshold=settings.nlu_topic_confidence_threshold,
+        urgent_threshold=settings.nlu_urgent_confidence_threshold,
         rate_limit_per_minute=settings.rate_limit_per_minute,
         subscriptions=subscriptions_for(settings, store),
     )

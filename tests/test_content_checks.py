@@ -7,7 +7,8 @@ import yaml
 
 from bot.catalogs import catalog_path, read_catalog, update_all, write_catalog
 from bot.checks import format_report, run_checks
-from bot.content import SYSTEM_KEYS
+from bot import keywords
+from bot.content import ADVERTISED_WORD_KEYS, SYSTEM_KEYS
 from bot.engine import CONVERSATION_INTENTS
 
 
@@ -31,7 +32,10 @@ def tree(tmp_path):
             "more": "More detail. Call {hotline}.",
         },
     )
-    write(responses / "system.yml", {"messages": {key: f"System {key}." for key in SYSTEM_KEYS}})
+    # Texts that tell people a word to send name it in each language ("Reply PERSON"/"PERSONA").
+    said = {key: " ".join(keywords.ADVERTISED[word][lang] for lang in ("en", "es"))
+            for key, word in ADVERTISED_WORD_KEYS.items()}
+    write(responses / "system.yml", {"messages": {key: f"System {key}. {said.get(key, '')}".strip() for key in SYSTEM_KEYS}})
     write(responses / "resources.yml", {"placeholders": {"hotline": {
         "text": "1-312-555-0199", "label": "Test hotline", "verified": True, "hours": "24/7"}}})
     write(responses / "menu.yml", {"items": ["detainer"]})
@@ -272,3 +276,10 @@ def test_old_answers_are_listed_but_do_not_fail(tree):
 def test_spanish_si_that_folding_would_change_fails(tree):
     set_translation(tree, "detainer.first", "Sí, tiene derechos. Llame al {hotline}. Información.")
     assert any("[es] detainer.first: SMS folding turns 'Sí'" in p for p in check(tree).problems)
+
+
+def test_a_text_must_name_the_word_the_bot_knows(tree):
+    """"Reply PERSONA" in a translation only helps if the bot knows PERSONA (bot/keywords.py)."""
+    set_translation(tree, "system.handoff_offer", "Para hablar con alguien, responda HUMANO POR FAVOR.")
+    problems = check(tree).problems
+    assert any("[es] system.handoff_offer" in p and "persona" in p for p in problems), problems

@@ -39,3 +39,18 @@ def register_console_commands(app: Flask) -> None:
             raise click.ClickException(str(exc)) from None
         click.echo(f"created {account.role} {account.username} ({', '.join(account.languages)}); "
                    f"log in at /console/login")
+
+    @console_group.command("sweep")
+    def sweep():
+        """Keep promises to waiting people: idle returns, "nobody came in time", "a person is reading".
+
+        The console does this while staff watch the queue; run this every minute from cron
+        so it also happens when nobody has the console open.
+        """
+        from bot.services import services
+
+        with app.app_context():
+            gate = services().engine.handoff
+        if gate is None:
+            raise click.ClickException("handoff is off (see /console for why)")
+        click.echo(f"{gate.desk.sweep()} handoff(s) changed")

@@ -48,6 +48,7 @@ def row(handoff: Handoff) -> dict:
         "topic": topic_label(handoff.topic),
         "masked": masked(desk().records.address(handoff), handoff.channel),
         "wait": minutes(handoff.wait_seconds()),
+        "ended": event_label(handoff.closed) if handoff.closed else None,
     }
 
 
@@ -91,6 +92,27 @@ def load(handoff_id: str) -> Handoff:
     return handoff
 
 
+#: How an ending or event reads in the console (bot/handoff/gate.py and desk.py write the codes).
+EVENT_LABELS = {
+    "cancelled": "the person left the line",
+    "timeout": "nobody claimed it in time: the person got the hotline, the bot answers",
+    "hours_ended": "staffing hours ended: the person got the hotline, the bot answers",
+    "reading_notice": "the person was told someone is reading (no staff reply yet)",
+    "idle": "idle: back to the bot",
+    "stopped": "the person texted STOP",
+    "deleted": "the person erased their data",
+}
+
+
+def event_label(code: str | None) -> str:
+    """"language:es" → "the person switched to Español"; known codes get a sentence."""
+    code = code or ""
+    if code.startswith("language:"):
+        lang = code.split(":", 1)[1]
+        return f"the person switched to {NATIVE_NAMES.get(lang, lang)}: write in that language"
+    return EVENT_LABELS.get(code, code.replace("_", " "))
+
+
 def transcript(handoff: Handoff) -> list[dict]:
     """Entries with their send state (staff replies) and local time (STAFF_TIMEZONE)."""
     current = desk()
@@ -99,7 +121,8 @@ def transcript(handoff: Handoff) -> list[dict]:
     for entry in current.entries(handoff.id):
         state = current.delivery.state(entry.job) if entry.who == "staff" else None
         when = datetime.datetime.fromtimestamp(entry.at, zone).strftime("%H:%M")
-        lines.append({"entry": entry, "state": state, "time": when})
+        label = event_label(entry.text) if entry.who == "event" else None
+        lines.append({"entry": entry, "state": state, "time": when, "label": label})
     return lines
 
 

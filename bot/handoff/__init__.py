@@ -1,4 +1,4 @@
-"""Handoff to hotline staff: the queue, the transcript, and the bot's silence meanwhile.
+"""Handoff to hotline staff: the queue, the transcript, and what the bot does while people wait.
 
 ``build_gate`` wires the parts for one app. Handoff needs Redis (shared
 queue, atomic claims), ``ENCRYPTION_KEY`` (numbers and transcripts are kept
@@ -24,10 +24,10 @@ def off_reason(settings: Settings, store_kind: str) -> str | None:
     return None
 
 
-def build_desk(settings: Settings, client, content):
+def build_desk(settings: Settings, client, content, answers=None):
     """The desk for the console and the engine (None when handoff is off)."""
     from bot.handoff.delivery import Delivery
-    from bot.handoff.desk import HandoffDesk
+    from bot.handoff.desk import HandoffDesk, WaitRules
     from bot.handoff.outbox import WebOutbox
     from bot.handoff.records import HandoffRecords
     from bot.handoff.stats import HandoffStats
@@ -36,8 +36,15 @@ def build_desk(settings: Settings, client, content):
     records = HandoffRecords(client, fernet, idle_seconds=settings.handoff_idle_seconds,
                              transcript_ttl=settings.handoff_transcript_ttl_seconds)
     outbox = WebOutbox(client, fernet, settings.handoff_transcript_ttl_seconds)
+    rules = WaitRules(told_minutes=settings.handoff_wait_minutes, max_wait_seconds=settings.handoff_max_wait_seconds,
+                      reply_seconds=settings.handoff_reply_seconds,
+                      line_notice_seconds=settings.handoff_line_notice_seconds)
+    routed = None
+    if answers is not None:
+        def routed(location, lang):
+            return answers.routed_values(location, lang, urgent=True)
     return HandoffDesk(records, Delivery(settings, outbox), HandoffStats(client), content,
-                       settings.staff_hours, settings.handoff_wait_minutes)
+                       settings.staff_hours, rules, routed)
 
 
 def build_gate(settings: Settings, store, content, answers):
@@ -46,4 +53,4 @@ def build_gate(settings: Settings, store, content, answers):
         return None
     from bot.handoff.gate import HandoffGate
 
-    return HandoffGate(build_desk(settings, store.client, content), answers)
+    return HandoffGate(build_desk(settings, store.client, content, answers), answers)

@@ -44,7 +44,22 @@ class Delivery:
             return None
         if not address:
             raise ValueError("no number to send to")
-        return enqueue_message(self.settings, address, text).id
+        # The job lives no longer than the transcript that names it, so DELETE can always find it.
+        return enqueue_message(self.settings, address, text, self.settings.handoff_transcript_ttl_seconds).id
+
+    def forget(self, sender: str, job_ids: list[str]) -> None:
+        """DELETE: drop the person's web outbox and their send jobs (queued, retrying or failed).
+
+        RQ jobs hold the encrypted number and the text for days so failures can be
+        retried and shown to staff; every send is in a transcript entry (``job``),
+        so a person who erases their data takes the jobs too.
+        """
+        self.outbox.erase(sender)
+        for job_id in set(job_ids) if self._rq is not None else ():
+            try:
+                Job.fetch(job_id, connection=self._rq).delete()
+            except NoSuchJobError:
+                continue
 
     def state(self, job_id: str | None) -> SendState:
         if job_id is None:

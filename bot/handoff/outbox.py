@@ -27,6 +27,12 @@ class WebOutbox:
         pipe.execute()
         return n
 
+    def erase(self, sender: str) -> None:
+        """DELETE: every message waiting for this visitor, and the counter."""
+        base = PREFIX + sender
+        last = int(self.client.get(base + ":seq") or 0)
+        self.client.delete(base + ":seq", *(f"{base}:{n}" for n in range(1, last + 1)))
+
     def since(self, sender: str, after: int) -> tuple[list[str], int]:
         """Messages after number ``after`` and the newest number (the page sends it back)."""
         base = PREFIX + sender

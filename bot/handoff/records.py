@@ -11,9 +11,12 @@ Keys (``<id>`` is random):
 - ``kyr:handoff:<id>:owner``    the staff member who claimed it (``SET NX``: one owner)
 - ``kyr:handoff:<id>:closed``   why it ended (``SET NX``: it ends once)
 - ``kyr:handoff:<id>:active``   time of the last message either way (idle return)
-- ``kyr:handoff:<id>:nudged``   "still waiting" was said (once per handoff)
 - ``kyr:handoff:<id>:seq`` / ``:m:<n>``  the transcript, one encrypted entry per key
+- ``kyr:handoff:<id>:lined``    "you are #3 in line" was said lately (throttle)
+- ``kyr:handoff:<id>:unanswered`` time of the person's oldest message staff have not answered (claimed only)
+- ``kyr:handoff:<id>:reading``  "a person is reading your message" was said for that message
 - ``kyr:handoff:sender:<hash>`` the person's open handoff
+- ``kyr:handoff:of:<hash>``     ids of every handoff of the person whose data still lives (JSON): DELETE erases them all
 - ``kyr:handoff:open``          index of open handoffs (JSON, changed only by a Lua script)
 
 While open, keys live ``idle + transcript TTL`` from the last activity; when
@@ -31,9 +34,15 @@ from typing import Any
 import redis
 from cryptography.fernet import Fernet, InvalidToken
 
+from bot.location import Location
+
 PREFIX = "kyr:handoff:"
 OPEN_INDEX = PREFIX + "open"
 SENDER_PREFIX = PREFIX + "sender:"
+#: The person's handoffs, open or ended, for as long as any of their data lives (DELETE finds them here).
+HISTORY_PREFIX = PREFIX + "of:"
+#: Per-handoff keys besides the meta key and the transcript entries (``:lined`` keeps its own short TTL).
+_SUFFIXES = (":owner", ":active", ":seq", ":lined", ":unanswered", ":reading", ":closed")
 
 _INDEX_SCRIPT = """
 local raw = redis.call('GET', KEYS[1])
@@ -43,6 +52,18 @@ if ARGV[2] == '' then index[ARGV[1]] = nil else index[ARGV[1]] = cjson.decode(AR
 if next(index) == nil then redis.call('DEL', KEYS[1]) return 0 end
 redis.call('SET', KEYS[1], cjson.encode(index), 'EX', tonumber(ARGV[3]))
 return 1
+"""
+#: Add a handoff id to the person's history (a JSON list); the key lives as long as the longest of them.
+_HISTORY_SCRIPT = """
+local raw = redis.call('GET', KEYS[1])
+local ids = {}
+if raw then ids = cjson.decode(raw) end
+local seen = false
+for _, id in ipairs(ids) do if id == ARGV[1] then seen = true end end
+if not seen then table.insert(ids, ARGV[1]) end
+local ttl = math.max(redis.call('TTL', KEYS[1]), tonumber(ARGV[2]))
+redis.call('SET', KEYS[1], cjson.encode(ids), 'EX', ttl)
+return #ids
 """
 #: Claim: only an open handoff, only when nobody owns it (one atomic step).
 _CLAIM_SCRIPT = """
@@ -77,6 +98,11 @@ class Handoff:
     claimed_at: float | None = None
     last_active: float = 0.0
     closed: str | None = None
+    loc: dict | None = None
+
+    @property
+    def location(self) -> Location | None:
+        return Location.from_session(self.loc)
 
     @property
     def waiting(self) -> bool:
@@ -110,6 +136,7 @@ class HandoffRecords:
         self._index = client.register_script(_INDEX_SCRIPT)
         self._claim = client.register_script(_CLAIM_SCRIPT)
         self._release = client.register_script(_RELEASE_SCRIPT)
+        self._history = client.register_script(_HISTORY_SCRIPT)
 
     @property
     def open_ttl(self) -> int:
@@ -129,7 +156,7 @@ class HandoffRecords:
     # -- lifecycle -----------------------------------------------------------
 
     def open(self, *, sender: str, channel: str, lang: str, topic: str, reason: str, urgent: bool,
-             address: str | None) -> Handoff:
+             address: str | None, location: dict | None = None) -> Handoff:
         """Queue a new handoff (the caller checked that the sender has none)."""
         handoff_id = secrets.token_hex(8)
         now = time.time()
@@ -137,6 +164,7 @@ class HandoffRecords:
             "id": handoff_id, "sender": sender, "channel": channel, "lang": lang, "topic": topic,
             "reason": reason, "urgent": urgent, "created": now,
             "to": self.encrypt(address) if address else None,
+            "loc": location,  # state and county only (as in the session), for "legal help near you"
         }
         ttl = self.open_ttl
         pipe = self.client.pipeline()
@@ -144,8 +172,34 @@ class HandoffRecords:
         pipe.set(PREFIX + handoff_id + ":active", now, ex=ttl)
         pipe.set(SENDER_PREFIX + sender, handoff_id, ex=ttl)
         pipe.execute()
+        self._history(keys=[HISTORY_PREFIX + sender], args=[handoff_id, ttl])
         self._index(keys=[OPEN_INDEX], args=[handoff_id, json.dumps([0 if urgent else 1, now]), ttl])
         return self._from_meta(meta, None, now, None)
+
+    def mark_urgent(self, handoff_id: str) -> None:
+        """A waiting person wrote something urgent ("ICE is at my door"): move them up the queue."""
+        raw = self.client.get(PREFIX + handoff_id)
+        if not raw:
+            return
+        meta = json.loads(raw)
+        if meta.get("urgent"):
+            return
+        meta["urgent"] = True
+        self.client.set(PREFIX + handoff_id, json.dumps(meta), keepttl=True)
+        self._index(keys=[OPEN_INDEX], args=[handoff_id, json.dumps([0, meta["created"]]), self.open_ttl])
+
+    def set_lang(self, handoff_id: str, lang: str) -> None:
+        """The person switched language while staff hold the conversation."""
+        raw = self.client.get(PREFIX + handoff_id)
+        if raw:
+            meta = json.loads(raw)
+            meta["lang"] = lang
+            self.client.set(PREFIX + handoff_id, json.dumps(meta), keepttl=True)
+
+    def position(self, handoff_id: str) -> int | None:
+        """Place in line among people nobody has claimed yet (1 = next), or None."""
+        waiting = [h.id for h in self.open_handoffs() if h.waiting]
+        return waiting.index(handoff_id) + 1 if handoff_id in waiting else None
 
     def get(self, handoff_id: str) -> Handoff | None:
         base = PREFIX + handoff_id
@@ -199,12 +253,53 @@ class HandoffRecords:
         """Erase a handoff and its transcript now (the person texted DELETE)."""
         base = PREFIX + handoff_id
         count = int(self.client.get(base + ":seq") or 0)
-        self.client.delete(base, base + ":owner", base + ":active", base + ":seq", base + ":nudged",
+        self.client.delete(base, *(base + suffix for suffix in _SUFFIXES),
                            *(f"{base}:m:{n}" for n in range(1, count + 1)))
 
-    def nudge_once(self, handoff_id: str) -> bool:
-        """True the first time only: "we passed your message on" is said once per handoff."""
-        return bool(self.client.set(PREFIX + handoff_id + ":nudged", "1", nx=True, ex=self.open_ttl))
+    def handoffs_of(self, sender: str) -> list[str]:
+        """Ids of every handoff of this person whose data may still exist, open or ended."""
+        raw = self.client.get(HISTORY_PREFIX + sender)
+        ids = set(json.loads(raw)) if raw else set()
+        current = self.client.get(SENDER_PREFIX + sender)
+        return sorted(ids | ({current} if current else set()))
+
+    def erase_sender(self, sender: str) -> list[str]:
+        """End and erase every handoff of the person; the RQ job ids found in their transcripts.
+
+        The caller deletes those jobs (they hold the encrypted number and text).
+        """
+        jobs: list[str] = []
+        for handoff_id in self.handoffs_of(sender):
+            jobs += [entry.job for entry in self.entries(handoff_id) if entry.job]
+            self.close(handoff_id, "deleted")
+            self.purge(handoff_id)
+        self.client.delete(HISTORY_PREFIX + sender, SENDER_PREFIX + sender)
+        return jobs
+
+    def line_notice_due(self, handoff_id: str, every_seconds: int) -> bool:
+        """True at most once per ``every_seconds``: "you are #3 in line" is not said on every message."""
+        return bool(self.client.set(PREFIX + handoff_id + ":lined", "1", nx=True, ex=every_seconds))
+
+    # -- waiting for a staff reply (claimed handoffs) --------------------------
+
+    def person_unanswered(self, handoff_id: str, now: float | None = None) -> float:
+        """Note that the person waits for staff (keeps the oldest time); returns that time."""
+        key = PREFIX + handoff_id + ":unanswered"
+        at = now or time.time()
+        self.client.set(key, at, nx=True, ex=self.open_ttl)
+        return float(self.client.get(key) or at)
+
+    def unanswered_since(self, handoff_id: str) -> float | None:
+        raw = self.client.get(PREFIX + handoff_id + ":unanswered")
+        return float(raw) if raw else None
+
+    def staff_answered(self, handoff_id: str) -> None:
+        """Staff wrote: the person's messages are answered, a later silence may be noticed again."""
+        self.client.delete(PREFIX + handoff_id + ":unanswered", PREFIX + handoff_id + ":reading")
+
+    def reading_notice_once(self, handoff_id: str) -> bool:
+        """True once per unanswered stretch: "a person is reading your message"."""
+        return bool(self.client.set(PREFIX + handoff_id + ":reading", "1", nx=True, ex=self.open_ttl))
 
     def touch(self, handoff_id: str) -> None:
         """Record activity: the idle clock restarts and every key lives on."""
@@ -218,11 +313,15 @@ class HandoffRecords:
         base = PREFIX + handoff_id
         count = int(self.client.get(base + ":seq") or 0)
         pipe = self.client.pipeline()
-        for key in (base, base + ":owner", base + ":seq", base + ":nudged", *(f"{base}:m:{n}" for n in range(1, count + 1))):
+        for key in (base, *(base + suffix for suffix in _SUFFIXES if suffix not in (":active", ":closed", ":lined")),
+                    *(f"{base}:m:{n}" for n in range(1, count + 1))):
             pipe.expire(key, ttl)
         raw = self.client.get(base)
         if raw:
-            pipe.expire(SENDER_PREFIX + json.loads(raw)["sender"], ttl, xx=True)
+            sender = json.loads(raw)["sender"]
+            pipe.expire(SENDER_PREFIX + sender, ttl, xx=True)
+            # The person's list of handoffs lives as long as the longest-lived of them.
+            pipe.expire(HISTORY_PREFIX + sender, ttl, gt=True)
         pipe.execute()
 
     # -- transcript ----------------------------------------------------------
@@ -232,12 +331,13 @@ class HandoffRecords:
         """Add one entry; ``ended`` for entries written after the handoff closed (shorter TTL)."""
         base = PREFIX + handoff_id
         ttl = self.transcript_ttl if ended else self.open_ttl
-        n = int(self.client.incr(base + ":seq"))
-        entry = {"at": time.time(), "who": who, "text": text, "by": by, "job": job}
-        pipe = self.client.pipeline()
+        # INCR and its EXPIRE in one MULTI: a crash between them must not leave a key without a TTL.
+        pipe = self.client.pipeline(transaction=True)
+        pipe.incr(base + ":seq")
         pipe.expire(base + ":seq", ttl)
-        pipe.set(f"{base}:m:{n}", self.encrypt(json.dumps(entry)), ex=ttl)
-        pipe.execute()
+        n = int(pipe.execute()[0])
+        entry = {"at": time.time(), "who": who, "text": text, "by": by, "job": job}
+        self.client.set(f"{base}:m:{n}", self.encrypt(json.dumps(entry)), ex=ttl)
         return n
 
     def entries(self, handoff_id: str, after: int = 0) -> list[Entry]:
@@ -266,7 +366,7 @@ class HandoffRecords:
             id=meta["id"], sender=meta["sender"], channel=meta["channel"], lang=meta["lang"],
             topic=meta["topic"], reason=meta["reason"], urgent=bool(meta["urgent"]), created=meta["created"],
             address_token=meta.get("to"), owner=owner["name"] if owner else None,
-            claimed_at=owner["at"] if owner else None, last_active=active, closed=closed,
+            claimed_at=owner["at"] if owner else None, last_active=active, closed=closed, loc=meta.get("loc"),
         )
 
 

@@ -8,6 +8,8 @@ comes from it). Counters expire after ``STATS_TTL_DAYS``.
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import time
 
 import redis
@@ -16,6 +18,20 @@ PREFIX = "kyr:stats:"
 STATS_TTL_DAYS = 40
 #: Waits longer than this many minutes share the last histogram bucket.
 MAX_WAIT_BUCKET = 240
+#: Times of the latest claims (a JSON list), for "about 10 minutes" estimates.
+RECENT_CLAIMS = PREFIX + "recent_claims"
+RECENT_CLAIMS_KEPT = 20
+RECENT_CLAIMS_WINDOW = 2 * 3600
+#: Append a claim time, keep the newest ARGV[2], expire after ARGV[3] seconds (one atomic step).
+_RECENT_SCRIPT = """
+local raw = redis.call('GET', KEYS[1])
+local times = {}
+if raw then times = cjson.decode(raw) end
+table.insert(times, tonumber(ARGV[1]))
+while #times > tonumber(ARGV[2]) do table.remove(times, 1) end
+redis.call('SET', KEYS[1], cjson.encode(times), 'EX', tonumber(ARGV[3]))
+return #times
+"""
 
 
 def today(now: float | None = None) -> int:
@@ -45,8 +61,25 @@ class HandoffStats:
         self._incr(f"{PREFIX}handoffs:{day}:lang:{lang}")
         self._incr(f"{PREFIX}handoffs:{day}:topic:{topic}")
 
-    def claimed(self, wait_seconds: float) -> None:
+    def claimed(self, wait_seconds: float, now: float | None = None) -> None:
         self._incr(f"{PREFIX}wait:{today()}:{min(int(wait_seconds // 60), MAX_WAIT_BUCKET)}")
+        self.client.eval(_RECENT_SCRIPT, 1, RECENT_CLAIMS, now or time.time(), RECENT_CLAIMS_KEPT, RECENT_CLAIMS_WINDOW)
+
+    def estimate_minutes(self, position: int, now: float | None = None) -> int | None:
+        """About how long someone at ``position`` will wait, from the pace of recent claims.
+
+        Staff claimed the last few people every ``pace`` seconds (the median gap between
+        claims in the last two hours); the person waits about ``position x pace``. With
+        fewer than three recent claims there is no honest estimate: None.
+        """
+        at = now or time.time()
+        raw = self.client.get(RECENT_CLAIMS)
+        times = sorted(float(t) for t in (json.loads(raw) if raw else []) if at - float(t) <= RECENT_CLAIMS_WINDOW)
+        if len(times) < 3:
+            return None
+        gaps = sorted(b - a for a, b in zip(times, times[1:]))
+        pace = gaps[len(gaps) // 2]
+        return max(1, math.ceil(position * pace / 60))
 
     def summary(self, days: int = 14) -> Summary:
         last = today()
@@ -55,6 +88,8 @@ class HandoffStats:
         by_topic: dict[int, dict[str, int]] = {day: {} for day in wanted}
         waits: dict[int, int] = {}
         for key in self.client.scan_iter(match=PREFIX + "*", count=500):
+            if key == RECENT_CLAIMS:
+                continue
             parts = key.split(":")
             value = int(self.client.get(key) or 0)
             if parts[2] == "handoffs" and len(parts) == 6 and int(parts[3]) in by_lang:
