@@ -46,6 +46,8 @@ class Settings:
     ephemeral_keys: bool = False
     #: Messages per sender per minute before the bot sends one notice and then waits.
     rate_limit_per_minute: int = 20
+    #: New web chats (no valid token) one client address may start per hour (counted in Redis).
+    webchat_new_sessions_per_hour: int = 30
     #: Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     trusted_proxy_hops: int = 0
     #: Fernet key that encrypts phone numbers and texts in outbound jobs.
@@ -235,6 +237,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         app_env=app_env,
         allowed_origins=_origins(environ.get("ALLOWED_ORIGINS")),
         rate_limit_per_minute=_positive(environ, "RATE_LIMIT_PER_MINUTE", 20),
+        webchat_new_sessions_per_hour=_positive(environ, "WEBCHAT_NEW_SESSIONS_PER_HOUR", 30),
         encryption_key=_fernet_key(environ),
         twilio_account_sid=_optional(environ, "TWILIO_ACCOUNT_SID"),
         twilio_from=_optional(environ, "TWILIO_FROM_NUMBER"),

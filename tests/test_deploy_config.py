@@ -43,6 +43,8 @@ def test_compose_file_is_valid_against_the_compose_spec():
     assert {"redis", "rasa", "webhook", "train"} <= set(services)
     redis_command = " ".join(services["redis"]["command"])
     assert "--appendfsync everysec" in redis_command and "--maxmemory-policy noeviction" in redis_command
+    # Memory is bounded, and nothing (queues, handoffs, sessions) is evicted to make room.
+    assert re.search(r"--maxmemory \$\{REDIS_MAXMEMORY:-\d+[mg]b\}", redis_command), redis_command
     assert services["rasa"]["image"] == "rasa/rasa:3.6.21-full"
     assert "ports" not in services["rasa"], "Rasa must not be exposed publicly"
     assert services["webhook"]["depends_on"]["rasa"]["condition"] == "service_healthy"
