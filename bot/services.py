@@ -59,7 +59,7 @@ def subscriptions_for(settings: Settings, store: Store) -> Subscriptions | None:
 
 def build_services(settings: Settings) -> Services:
     store = create_store(settings.redis_url)
-    nlu = RasaClient(settings.rasa_url, settings.rasa_timeout)
+    nlu = RasaClient(settings.rasa_url, settings.rasa_timeout, settings.rasa_token)
     content = ContentBase(settings.responses_dir, settings.locales_dir, SUPPORTED_LANGUAGES)
     resolver = location_resolver()
     router = Router(load_directory(settings.responses_dir / "directory.yml", resolver), content.resources)
