@@ -236,10 +236,22 @@ class Broadcasts:
             audience=audience,
             created=int(time.time()),
         )
-        key = CAMPAIGN_PREFIX + campaign.id
-        self.client.hset(key, mapping=campaign.as_hash())
-        self.client.expire(key, self.settings.campaign_ttl_seconds)
+        self._write_with_ttl(CAMPAIGN_PREFIX + campaign.id, campaign.as_hash())
         return campaign
+
+    def _write_with_ttl(self, key: str, fields: dict[str, str]) -> None:
+        """HSET and EXPIRE in one MULTI: a process that dies in between cannot leave a key without TTL."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(key, mapping=fields)
+        pipe.expire(key, self.settings.campaign_ttl_seconds)
+        pipe.execute()
+
+    def _register(self, rkey: str, recipient: str, status: str) -> bool:
+        """HSETNX a recipient's first status and (re)set the hash's TTL in one MULTI; True when new."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hsetnx(rkey, recipient, status)
+        pipe.expire(rkey, self.settings.campaign_ttl_seconds)
+        return bool(pipe.execute()[0])
 
     def get(self, campaign_id: str) -> Campaign:
         data = self.client.hgetall(CAMPAIGN_PREFIX + campaign_id)
@@ -267,7 +279,8 @@ class Broadcasts:
     def start(self, campaign_id: str) -> int:
         """Pick the recipients once and queue their jobs; returns how many were added.
 
-        Starting twice adds nobody twice: each recipient is registered with HSETNX.
+        Starting twice adds nobody twice: each recipient is registered with HSETNX,
+        in the same MULTI as the hash's EXPIRE, so no key is ever left without a TTL.
         """
         campaign = self.get(campaign_id)
         queue = alert_queue(self.settings, self.client)
@@ -278,9 +291,9 @@ class Broadcasts:
         for subscriber in self.subscriptions.active(campaign.audience):
             if subscriber.lang not in campaign.texts:
                 skipped = json.dumps({"s": "skipped", "r": RANK["skipped"], "why": "no_text"})
-                self.client.hsetnx(rkey, subscriber.key, skipped)
+                self._register(rkey, subscriber.key, skipped)
                 continue
-            if self.client.hsetnx(rkey, subscriber.key, queued):
+            if self._register(rkey, subscriber.key, queued):
                 added.append(subscriber.key)
                 batch.append(subscriber.key)
             if len(batch) >= self.settings.broadcast_batch_size:
@@ -288,8 +301,7 @@ class Broadcasts:
                 batch = []
         if batch:
             self._enqueue(queue, campaign_id, batch)
-        self.client.expire(rkey, self.settings.campaign_ttl_seconds)
-        self.client.hset(CAMPAIGN_PREFIX + campaign_id, "started", str(int(time.time())))
+        self._write_with_ttl(CAMPAIGN_PREFIX + campaign_id, {"started": str(int(time.time()))})
         return len(added)
 
     def resume(self, campaign_id: str) -> int:
