@@ -66,6 +66,10 @@ CAMPAIGN_PREFIX = "kyr:campaign:"
 CAMPAIGN_ID_LETTERS = "abcdefghjkmnpqrstuvwxyz"
 CAMPAIGN_ID_PATTERN = r"\d{8}-[a-z]{6}"
 RATE_PREFIX = "kyr:bcast-rate:"
+#: ``kyr:status-cb:<send id>`` → "<campaign id> <recipient hash>": the status callback URL
+#: carries only the random send id, so Twilio's logs never see a subscriber's hash.
+STATUS_CALLBACK_PREFIX = "kyr:status-cb:"
+SEND_ID_PATTERN = r"[0-9a-f]{32}"
 #: WhatsApp lets a business send free-form text this long after the person's last message.
 WHATSAPP_WINDOW_SECONDS = 24 * 3600
 #: Errors that mean "this person opted out": stop all their outreach.
@@ -347,6 +351,21 @@ class Broadcasts:
             by_summary[SUMMARY.get(status, "sent")] += count
         return Progress(sum(by_status.values()), dict(by_summary), dict(by_status), dict(errors))
 
+    def new_send_id(self, campaign_id: str, recipient: str) -> str:
+        """A random id for one send's status callback URL, mapped (with the campaign's TTL) to whom it was for."""
+        send_id = secrets.token_hex(16)
+        self.client.set(STATUS_CALLBACK_PREFIX + send_id, f"{campaign_id} {recipient}",
+                        ex=self.settings.campaign_ttl_seconds)
+        return send_id
+
+    def send_target(self, send_id: str) -> tuple[str, str] | None:
+        """(campaign id, recipient hash) of a send id, or None when unknown or expired."""
+        value = self.client.get(STATUS_CALLBACK_PREFIX + send_id)
+        if not value:
+            return None
+        campaign_id, _, recipient = (value.decode() if isinstance(value, bytes) else value).partition(" ")
+        return campaign_id, recipient
+
     def record_status(self, campaign_id: str, recipient: str, status: str, sid: str = "", error: str = "") -> bool:
         """A status from Twilio's callback (or the worker); ignored unless it moves forward."""
         status = {"queued": "queued_at_twilio"}.get(status, status)
@@ -488,9 +507,8 @@ class AlertSender:
         settings = self.settings
         options: dict = {}
         if settings.public_url:
-            options["status_callback"] = (
-                f"{settings.public_url}/sms/status?c={self.campaign.id}&r={subscriber.key}"
-            )
+            send_id = self.broadcasts.new_send_id(self.campaign.id, subscriber.key)
+            options["status_callback"] = f"{settings.public_url}/sms/status?s={send_id}"
         options.update(sender_options(settings, "whatsapp:" if subscriber.channel == "whatsapp" else ""))
         if subscriber.channel == "whatsapp":
             if time.time() - subscriber.last_inbound > WHATSAPP_WINDOW_SECONDS:
