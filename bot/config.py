@@ -53,7 +53,7 @@ class Settings:
     rasa_token: str | None = None
     #: Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     trusted_proxy_hops: int = 0
-    #: Fernet key that encrypts phone numbers and texts in outbound jobs.
+    #: Fernet key that encrypts phone numbers and texts in outbound jobs, and sessions in Redis.
     encryption_key: str | None = None
     #: Outbound sending through Twilio's REST API.
     twilio_account_sid: str | None = None
@@ -177,7 +177,7 @@ PRODUCTION_SECRETS = {
     "SECRET_KEY": "signs web sessions",
     "ID_HASH_KEY": "keys the hashes that replace phone numbers",
     "TWILIO_AUTH_TOKEN": "checks that /sms requests come from Twilio",
-    "ENCRYPTION_KEY": "encrypts phone numbers in outbound jobs",
+    "ENCRYPTION_KEY": "encrypts phone numbers in outbound jobs and sessions at rest",
 }
 PRODUCTION_SETTINGS = {
     "REDIS_URL": "shared state across workers (the in-memory store is for development)",
