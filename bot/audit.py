@@ -18,7 +18,7 @@ import redis
 
 from bot.config import Settings
 from bot.broadcasts import CAMPAIGN_PREFIX
-from bot.store import MESSAGE_PREFIX, SESSION_PREFIX
+from bot.store import MESSAGE_PREFIX, SESSION_PREFIX, session_json
 from bot.subscriptions import SUBSCRIPTION_PREFIX
 
 #: RQ's bookkeeping keys (queue lists, registries) have no TTL by design and
@@ -127,10 +127,23 @@ def audit(client: redis.Redis, settings: Settings, public_numbers: set[str] = fr
         if key_type == "string":
             value = client.get(key)
             value = value.decode(errors="replace") if isinstance(value, bytes) else (value or "")
+            if kind + ":" == SESSION_PREFIX:
+                value = _session_text(value, settings)
             _check_value(report, key, kind, value, public_numbers)
         elif key_type == "hash" and key.startswith(("kyr:sub:", "kyr:campaign:")):
             _check_hash(report, key, kind, _decoded(client.hgetall(key)), public_numbers)
     return report
+
+
+def _session_text(value: str, settings: Settings) -> str:
+    """A session value as JSON (decrypted with ENCRYPTION_KEY); "" when it cannot be read."""
+    from cryptography.fernet import Fernet, InvalidToken
+
+    fernet = Fernet(settings.encryption_key.encode()) if settings.encryption_key else None
+    try:
+        return session_json(value, fernet)
+    except InvalidToken:
+        return ""
 
 
 def _decoded(mapping: dict) -> dict[str, str]:

@@ -66,6 +66,10 @@ CAMPAIGN_PREFIX = "kyr:campaign:"
 CAMPAIGN_ID_LETTERS = "abcdefghjkmnpqrstuvwxyz"
 CAMPAIGN_ID_PATTERN = r"\d{8}-[a-z]{6}"
 RATE_PREFIX = "kyr:bcast-rate:"
+#: ``kyr:status-cb:<send id>`` → "<campaign id> <recipient hash>": the status callback URL
+#: carries only the random send id, so Twilio's logs never see a subscriber's hash.
+STATUS_CALLBACK_PREFIX = "kyr:status-cb:"
+SEND_ID_PATTERN = r"[0-9a-f]{32}"
 #: WhatsApp lets a business send free-form text this long after the person's last message.
 WHATSAPP_WINDOW_SECONDS = 24 * 3600
 #: Errors that mean "this person opted out": stop all their outreach.
@@ -236,10 +240,22 @@ class Broadcasts:
             audience=audience,
             created=int(time.time()),
         )
-        key = CAMPAIGN_PREFIX + campaign.id
-        self.client.hset(key, mapping=campaign.as_hash())
-        self.client.expire(key, self.settings.campaign_ttl_seconds)
+        self._write_with_ttl(CAMPAIGN_PREFIX + campaign.id, campaign.as_hash())
         return campaign
+
+    def _write_with_ttl(self, key: str, fields: dict[str, str]) -> None:
+        """HSET and EXPIRE in one MULTI: a process that dies in between cannot leave a key without TTL."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(key, mapping=fields)
+        pipe.expire(key, self.settings.campaign_ttl_seconds)
+        pipe.execute()
+
+    def _register(self, rkey: str, recipient: str, status: str) -> bool:
+        """HSETNX a recipient's first status and (re)set the hash's TTL in one MULTI; True when new."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hsetnx(rkey, recipient, status)
+        pipe.expire(rkey, self.settings.campaign_ttl_seconds)
+        return bool(pipe.execute()[0])
 
     def get(self, campaign_id: str) -> Campaign:
         data = self.client.hgetall(CAMPAIGN_PREFIX + campaign_id)
@@ -267,7 +283,8 @@ class Broadcasts:
     def start(self, campaign_id: str) -> int:
         """Pick the recipients once and queue their jobs; returns how many were added.
 
-        Starting twice adds nobody twice: each recipient is registered with HSETNX.
+        Starting twice adds nobody twice: each recipient is registered with HSETNX,
+        in the same MULTI as the hash's EXPIRE, so no key is ever left without a TTL.
         """
         campaign = self.get(campaign_id)
         queue = alert_queue(self.settings, self.client)
@@ -278,9 +295,9 @@ class Broadcasts:
         for subscriber in self.subscriptions.active(campaign.audience):
             if subscriber.lang not in campaign.texts:
                 skipped = json.dumps({"s": "skipped", "r": RANK["skipped"], "why": "no_text"})
-                self.client.hsetnx(rkey, subscriber.key, skipped)
+                self._register(rkey, subscriber.key, skipped)
                 continue
-            if self.client.hsetnx(rkey, subscriber.key, queued):
+            if self._register(rkey, subscriber.key, queued):
                 added.append(subscriber.key)
                 batch.append(subscriber.key)
             if len(batch) >= self.settings.broadcast_batch_size:
@@ -288,8 +305,7 @@ class Broadcasts:
                 batch = []
         if batch:
             self._enqueue(queue, campaign_id, batch)
-        self.client.expire(rkey, self.settings.campaign_ttl_seconds)
-        self.client.hset(CAMPAIGN_PREFIX + campaign_id, "started", str(int(time.time())))
+        self._write_with_ttl(CAMPAIGN_PREFIX + campaign_id, {"started": str(int(time.time()))})
         return len(added)
 
     def resume(self, campaign_id: str) -> int:
@@ -334,6 +350,21 @@ class Broadcasts:
         for status, count in by_status.items():
             by_summary[SUMMARY.get(status, "sent")] += count
         return Progress(sum(by_status.values()), dict(by_summary), dict(by_status), dict(errors))
+
+    def new_send_id(self, campaign_id: str, recipient: str) -> str:
+        """A random id for one send's status callback URL, mapped (with the campaign's TTL) to whom it was for."""
+        send_id = secrets.token_hex(16)
+        self.client.set(STATUS_CALLBACK_PREFIX + send_id, f"{campaign_id} {recipient}",
+                        ex=self.settings.campaign_ttl_seconds)
+        return send_id
+
+    def send_target(self, send_id: str) -> tuple[str, str] | None:
+        """(campaign id, recipient hash) of a send id, or None when unknown or expired."""
+        value = self.client.get(STATUS_CALLBACK_PREFIX + send_id)
+        if not value:
+            return None
+        campaign_id, _, recipient = (value.decode() if isinstance(value, bytes) else value).partition(" ")
+        return campaign_id, recipient
 
     def record_status(self, campaign_id: str, recipient: str, status: str, sid: str = "", error: str = "") -> bool:
         """A status from Twilio's callback (or the worker); ignored unless it moves forward."""
@@ -476,9 +507,8 @@ class AlertSender:
         settings = self.settings
         options: dict = {}
         if settings.public_url:
-            options["status_callback"] = (
-                f"{settings.public_url}/sms/status?c={self.campaign.id}&r={subscriber.key}"
-            )
+            send_id = self.broadcasts.new_send_id(self.campaign.id, subscriber.key)
+            options["status_callback"] = f"{settings.public_url}/sms/status?s={send_id}"
         options.update(sender_options(settings, "whatsapp:" if subscriber.channel == "whatsapp" else ""))
         if subscriber.channel == "whatsapp":
             if time.time() - subscriber.last_inbound > WHATSAPP_WINDOW_SECONDS:

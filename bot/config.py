@@ -8,6 +8,7 @@ build an app from a plain dict and two apps can run side by side.
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 from pathlib import Path
 from typing import Any, Mapping
@@ -46,9 +47,13 @@ class Settings:
     ephemeral_keys: bool = False
     #: Messages per sender per minute before the bot sends one notice and then waits.
     rate_limit_per_minute: int = 20
+    #: New web chats (no valid token) one client address may start per hour (counted in Redis).
+    webchat_new_sessions_per_hour: int = 30
+    #: Token Rasa was started with (``--auth-token``); sent as ``?token=`` on every call.
+    rasa_token: str | None = None
     #: Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
     trusted_proxy_hops: int = 0
-    #: Fernet key that encrypts phone numbers and texts in outbound jobs.
+    #: Fernet key that encrypts phone numbers and texts in outbound jobs, and sessions in Redis.
     encryption_key: str | None = None
     #: Outbound sending through Twilio's REST API.
     twilio_account_sid: str | None = None
@@ -162,6 +167,14 @@ def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _rasa_token(environ: Mapping[str, str]) -> str | None:
+    """RASA_TOKEN goes into a URL query (Rasa's ``?token=``): refuse characters that would need quoting."""
+    token = _optional(environ, "RASA_TOKEN")
+    if token is not None and not re.fullmatch(r"[A-Za-z0-9._~-]+", token):
+        raise ConfigError("RASA_TOKEN may contain only letters, digits and . _ ~ - (use a hex or urlsafe token)")
+    return token
+
+
 def _optional(environ: Mapping[str, str], name: str) -> str | None:
     value = (environ.get(name) or "").strip()
     return value or None
@@ -174,7 +187,7 @@ PRODUCTION_SECRETS = {
     "SECRET_KEY": "signs web sessions",
     "ID_HASH_KEY": "keys the hashes that replace phone numbers",
     "TWILIO_AUTH_TOKEN": "checks that /sms requests come from Twilio",
-    "ENCRYPTION_KEY": "encrypts phone numbers in outbound jobs",
+    "ENCRYPTION_KEY": "encrypts phone numbers in outbound jobs and sessions at rest",
 }
 PRODUCTION_SETTINGS = {
     "REDIS_URL": "shared state across workers (the in-memory store is for development)",
@@ -191,6 +204,9 @@ def check_production(environ: Mapping[str, str]) -> None:
             problems.append(f"{name} is not set ({why})")
         elif name in PRODUCTION_SECRETS and (value.lower() in PLACEHOLDER_SECRETS or len(value) < 16):
             problems.append(f"{name} is a placeholder or too short ({why}); use a long random value")
+    rasa_token = (environ.get("RASA_TOKEN") or "").strip()
+    if rasa_token and (rasa_token.lower() in PLACEHOLDER_SECRETS or len(rasa_token) < 16):
+        problems.append("RASA_TOKEN is a placeholder or too short (Rasa's --auth-token); use a long random value")
     if problems:
         raise ConfigError("APP_ENV=production refuses to start: " + "; ".join(problems))
 
@@ -247,6 +263,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         app_env=app_env,
         allowed_origins=_origins(environ.get("ALLOWED_ORIGINS")),
         rate_limit_per_minute=_positive(environ, "RATE_LIMIT_PER_MINUTE", 20),
+        webchat_new_sessions_per_hour=_positive(environ, "WEBCHAT_NEW_SESSIONS_PER_HOUR", 30),
+        rasa_token=_rasa_token(environ),
         encryption_key=_fernet_key(environ),
         twilio_account_sid=_optional(environ, "TWILIO_ACCOUNT_SID"),
         twilio_from=_optional(environ, "TWILIO_FROM_NUMBER"),

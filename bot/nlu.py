@@ -60,11 +60,16 @@ def parse_response(payload: dict) -> NluResult:
 
 
 class RasaClient:
-    """HTTP client with a connection pool per thread and a hard timeout."""
+    """HTTP client with a connection pool per thread and a hard timeout.
 
-    def __init__(self, base_url: str, timeout: float):
+    With ``token`` (``RASA_TOKEN``, the server's ``--auth-token``) every call
+    carries ``?token=``, which is how Rasa's HTTP API authenticates.
+    """
+
+    def __init__(self, base_url: str, timeout: float, token: str | None = None):
         self.base_url = base_url
         self.timeout = timeout
+        self._params = {"token": token} if token else None
         # requests applies its timeout per phase; split the budget so that
         # connecting plus reading never exceeds ``timeout`` in total.
         connect = min(0.5, timeout / 2)
@@ -80,7 +85,7 @@ class RasaClient:
     def parse(self, text: str) -> NluResult:
         try:
             response = self._session().post(
-                f"{self.base_url}/model/parse", json={"text": text}, timeout=self._timeouts
+                f"{self.base_url}/model/parse", json={"text": text}, params=self._params, timeout=self._timeouts
             )
             response.raise_for_status()
             return parse_response(response.json())
@@ -92,7 +97,7 @@ class RasaClient:
     def healthy(self) -> bool:
         """True when Rasa is up with a model loaded."""
         try:
-            response = self._session().get(f"{self.base_url}/status", timeout=self._timeouts)
+            response = self._session().get(f"{self.base_url}/status", params=self._params, timeout=self._timeouts)
             return response.ok and bool(response.json().get("model_file"))
         except (requests.RequestException, ValueError):
             return False

@@ -50,11 +50,14 @@ def add_security_headers(response):
         response.headers.setdefault("X-Frame-Options", "DENY")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if request.path.startswith("/api/"):
+        # Chat answers and staff replies are personal: no browser or proxy may keep a copy.
+        response.headers["Cache-Control"] = "no-store"
     origin = request.headers.get("Origin")
     if origin and request.path.startswith("/api/") and origin_allowed(origin):
         response.headers["Access-Control-Allow-Origin"] = origin.rstrip("/")
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
-        response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response.headers.add("Vary", "Origin")
     return response
 

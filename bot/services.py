@@ -58,8 +58,8 @@ def subscriptions_for(settings: Settings, store: Store) -> Subscriptions | None:
 
 
 def build_services(settings: Settings) -> Services:
-    store = create_store(settings.redis_url)
-    nlu = RasaClient(settings.rasa_url, settings.rasa_timeout)
+    store = create_store(settings.redis_url, settings.encryption_key)
+    nlu = RasaClient(settings.rasa_url, settings.rasa_timeout, settings.rasa_token)
     content = ContentBase(settings.responses_dir, settings.locales_dir, SUPPORTED_LANGUAGES)
     resolver = location_resolver()
     router = Router(load_directory(settings.responses_dir / "directory.yml", resolver), content.resources)
@@ -108,6 +108,11 @@ def init_app(app: Flask, settings: Settings) -> None:
         log.warning(
             "REDIS_URL is not set: using an in-memory store (this process only; "
             "conversations are forgotten on restart and not shared between workers)"
+        )
+    if services_.store.kind == "redis" and not settings.encryption_key:
+        log.warning(
+            "ENCRYPTION_KEY is not set: conversation sessions are stored in Redis unencrypted, "
+            "and Redis's append-only file keeps them on disk after they are deleted (production requires the key)"
         )
     if settings.ephemeral_keys:
         log.warning(

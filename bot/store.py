@@ -6,6 +6,9 @@ says so at start-up). Redis errors fail soft: the bot keeps answering without
 state rather than going silent, and ``healthy()`` reports the outage.
 
 Every key written has a TTL. Keys hold only keyed hashes, never a number.
+With ``ENCRYPTION_KEY`` set (required in production), ``RedisStore`` keeps
+session values Fernet-encrypted: Redis's append-only file keeps a deleted or
+expired value on disk until the next rewrite, and there it is unreadable.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import time
 from typing import Any, Iterator, Protocol
 
 import redis
+from cryptography.fernet import Fernet, InvalidToken
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -183,7 +187,9 @@ class RedisStore:
 
     kind = "redis"
 
-    def __init__(self, url: str, *, socket_timeout: float = 0.5, cooldown: float = 1.0):
+    def __init__(self, url: str, *, socket_timeout: float = 0.5, cooldown: float = 1.0,
+                 encryption_key: str | None = None):
+        self._fernet = Fernet(encryption_key.encode()) if encryption_key else None
         options = dict(
             decode_responses=True,
             socket_connect_timeout=socket_timeout,
@@ -260,7 +266,7 @@ class RedisStore:
                 session, ttl = step.pending or (None, 0)
                 self._call(
                     None, self._end_turn, keys[:2],
-                    [token if acquired else "", json.dumps(session) if session is not None else "", ttl],
+                    [token if acquired else "", self._encode_session(session) if session is not None else "", ttl],
                 )
 
     def _begin(self, keys: list[str], token: str, rate_window: int) -> tuple[bool, str | None, int]:
@@ -287,13 +293,17 @@ class RedisStore:
 
         return self._call((False, None, 0), unlocked)
 
-    @staticmethod
-    def _decode_session(raw: str | None) -> dict[str, Any] | None:
+    def _encode_session(self, session: dict[str, Any]) -> str:
+        """The stored form: JSON, Fernet-encrypted when ENCRYPTION_KEY is set."""
+        text = json.dumps(session)
+        return self._fernet.encrypt(text.encode()).decode() if self._fernet else text
+
+    def _decode_session(self, raw: str | None) -> dict[str, Any] | None:
         if not raw:
             return None
         try:
-            return json.loads(raw)
-        except ValueError:
+            return json.loads(session_json(raw, self._fernet))
+        except (ValueError, InvalidToken):
             log.warning("discarding unreadable session record")
             return None
 
@@ -306,6 +316,17 @@ class RedisStore:
         if ok:
             self._down_until = 0.0
         return ok
+
+
+def session_json(raw: str, fernet: Fernet | None) -> str:
+    """The JSON text of a stored session value (decrypted when it is a Fernet token).
+
+    A plain JSON value (written before ENCRYPTION_KEY was set) is still read;
+    the next save encrypts it. Raises InvalidToken for a token of another key.
+    """
+    if raw.startswith("{") or fernet is None:
+        return raw
+    return fernet.decrypt(raw.encode()).decode()
 
 
 SENTINEL_SCHEME = "redis+sentinel://"
@@ -339,6 +360,6 @@ def sentinel_client(url: str, options: dict) -> redis.Redis:
     return sentinel.master_for(service, db=int(db or 0), password=password, **options)
 
 
-def create_store(redis_url: str | None) -> Store:
-    """The store the config asks for."""
-    return RedisStore(redis_url) if redis_url else MemoryStore()
+def create_store(redis_url: str | None, encryption_key: str | None = None) -> Store:
+    """The store the config asks for (sessions encrypted at rest with ``encryption_key``)."""
+    return RedisStore(redis_url, encryption_key=encryption_key) if redis_url else MemoryStore()

@@ -2,13 +2,19 @@
 
 The visitor is identified only by a random token the page keeps in
 ``sessionStorage``; the server stores a keyed hash of it, like a phone number.
-The same ``ConversationEngine`` answers as for SMS. While hotline staff have
-the conversation, their replies wait in an outbox the page polls
-(``GET /api/chat/updates``).
+The token is minted and signed here (``SECRET_KEY``), so a client cannot make
+up its own tokens to dodge the limit on new chats per client address
+(``WEBCHAT_NEW_SESSIONS_PER_HOUR``). The same ``ConversationEngine`` answers
+as for SMS. While hotline staff have the conversation, their replies wait in
+an outbox the page polls (``GET /api/chat/updates``, token in the
+``Authorization: Bearer`` header, never in the URL).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import logging
 import re
 import secrets
@@ -25,7 +31,12 @@ from bot.services import services
 log = logging.getLogger(__name__)
 bp = Blueprint("webchat", __name__)
 
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+#: A chat token: 32 random urlsafe characters, a dot, and 22 characters of their HMAC.
+_TOKEN = re.compile(r"^([A-Za-z0-9_-]{32})\.([A-Za-z0-9_-]{22})$")
+#: Counter of new chats per client address (keyed hash of the address), one window per hour.
+NEW_CHATS_PREFIX = "kyr:webchat-new:"
+NEW_CHATS_WINDOW_SECONDS = 3600
+ORIGIN_REFUSED = "This website is not allowed to use the chat (ALLOWED_ORIGINS)."
 
 
 def _error(message: str, status: int = 400):
@@ -64,24 +75,103 @@ def embedded_chat_page():
 
 @bp.get("/embed.js")
 def embed_script():
-    """The one script a website pastes: it adds the bubble that opens /embed."""
-    script = render_template("embed.js", embed_url=url_for("webchat.embedded_chat_page", _external=True))
-    response = Response(script, mimetype="text/javascript")
-    response.headers["Cache-Control"] = "public, max-age=3600"
+    """The one script a website pastes: it adds the bubble that opens /embed.
+
+    The iframe URL comes from ``PUBLIC_URL`` (required in production), never
+    from Host / X-Forwarded-Host / X-Forwarded-Prefix, so a forged header
+    cannot point a cached copy at another site. Without ``PUBLIC_URL``
+    (development only) the request's own URL is used and nothing may cache it.
+    """
+    public_url = services().settings.public_url
+    if public_url:
+        embed_url, cache = public_url + "/embed", "public, max-age=3600"
+    else:
+        embed_url, cache = url_for("webchat.embedded_chat_page", _external=True), "no-store"
+    response = Response(render_template("embed.js", embed_url=embed_url), mimetype="text/javascript")
+    response.headers["Cache-Control"] = cache
     return response
 
 
+# -- chat tokens ---------------------------------------------------------------
+
+
+def _token_signature(random_part: str) -> str:
+    digest = hmac.new(services().settings.secret_key.encode(), b"webchat:" + random_part.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).decode()[:22]
+
+
+def new_token() -> str:
+    """A fresh chat token, signed so that only tokens this server minted are accepted."""
+    random_part = secrets.token_urlsafe(24)
+    return f"{random_part}.{_token_signature(random_part)}"
+
+
+def token_valid(token: object) -> bool:
+    match = _TOKEN.match(token) if isinstance(token, str) else None
+    return bool(match) and hmac.compare_digest(match.group(2), _token_signature(match.group(1)))
+
+
+# -- new chats per client address ----------------------------------------------
+
+
+def _new_chats_key(address: str) -> str:
+    """Keyed hash of the client address: the address itself is never stored."""
+    digest = hmac.new(services().settings.id_hash_key.encode(), b"addr:" + address.encode(), hashlib.sha256)
+    return NEW_CHATS_PREFIX + digest.hexdigest()
+
+
+def new_chat_wait() -> int:
+    """Count one new chat for this client address; seconds to wait when over the hourly limit, else 0.
+
+    The address is ``remote_addr`` as ``TRUSTED_PROXY_HOPS`` (ProxyFix) sets it.
+    INCR and EXPIRE ... NX run in one MULTI, so every counter has a TTL and
+    concurrent requests are all counted. Without Redis (development) or with
+    Redis down, chats are not limited: answering matters more.
+    """
+    svc = services()
+    if svc.store.kind != "redis":
+        return 0
+    key = _new_chats_key(request.remote_addr or "unknown")
+    try:
+        pipe = svc.store.client.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, NEW_CHATS_WINDOW_SECONDS, nx=True)
+        pipe.ttl(key)
+        count, _, ttl = pipe.execute()
+    except redis.RedisError as exc:
+        log.warning("new-chat counter unavailable: %s", type(exc).__name__)
+        return 0
+    if int(count) <= svc.settings.webchat_new_sessions_per_hour:
+        return 0
+    return max(int(ttl), 1)
+
+
+def _too_many_new_chats(wait: int):
+    minutes = max(1, -(-wait // 60))
+    response, status = _error(
+        f"Too many new chats from your network in the last hour. Please try again in about {minutes} minute(s). "
+        "If you need help now, call your local rapid-response hotline.",
+        429,
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response, status
+
+
+# -- the API ---------------------------------------------------------------------
+
+
 @bp.route("/api/chat", methods=["OPTIONS"])
+@bp.route("/api/chat/updates", methods=["OPTIONS"])
 def chat_api_preflight():
     if not origin_allowed(request.headers.get("Origin")):
-        return _error("This website is not allowed to use the chat (ALLOWED_ORIGINS).", 403)
+        return _error(ORIGIN_REFUSED, 403)
     return "", 204
 
 
 @bp.post("/api/chat")
 def chat_api():
     if not origin_allowed(request.headers.get("Origin")):
-        return _error("This website is not allowed to use the chat (ALLOWED_ORIGINS).", 403)
+        return _error(ORIGIN_REFUSED, 403)
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         return _error('Send a JSON object like {"message": "hello"}.')
@@ -91,8 +181,11 @@ def chat_api():
     if len(message) > MAX_BODY_CHARS:
         return _error(f'"message" is too long: at most {MAX_BODY_CHARS} characters.')
     token = payload.get("session")
-    if not (isinstance(token, str) and _TOKEN.match(token)):
-        token = secrets.token_urlsafe(24)
+    if not token_valid(token):
+        wait = new_chat_wait()
+        if wait:
+            return _too_many_new_chats(wait)
+        token = new_token()
     hint = payload.get("lang") if payload.get("lang") in SUPPORTED_LANGUAGES else None
     svc = services()
     try:
@@ -106,16 +199,31 @@ def chat_api():
     return jsonify(session=token, lang=reply.lang, replies=list(reply.messages))
 
 
+def bearer_token() -> str | None:
+    """The chat token from ``Authorization: Bearer <token>``."""
+    scheme, _, value = (request.headers.get("Authorization") or "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
 @bp.get("/api/chat/updates")
 def chat_updates():
-    """Messages hotline staff sent this visitor after number ``after`` (the page polls while open)."""
+    """Messages hotline staff sent this visitor after number ``after`` (the page polls while open).
+
+    The token comes in the Authorization header only: URLs end up in proxy and
+    server logs. A token in the query string is refused (400) so an old page
+    fails loudly instead of leaking it every 4 seconds.
+    """
     if not origin_allowed(request.headers.get("Origin")):
-        return _error("This website is not allowed to use the chat (ALLOWED_ORIGINS).", 403)
-    token = request.args.get("session") or ""
+        return _error(ORIGIN_REFUSED, 403)
+    if "session" in request.args:
+        return _error("Send the chat token in the header Authorization: Bearer <token>, never in the URL.")
+    token = bearer_token()
+    if not token_valid(token):
+        return _error("Send the chat token you were given in the header Authorization: Bearer <token>.", 401)
     after = request.args.get("after", default=0, type=int)
     svc = services()
     gate = svc.engine.handoff
-    if gate is None or not _TOKEN.match(token):
+    if gate is None:
         return jsonify(messages=[], last=after)
     sender = sender_from_web_token(token, svc.settings.id_hash_key)
     try:

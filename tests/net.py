@@ -14,14 +14,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_redis_server(binary: str, workdir) -> tuple[subprocess.Popen, str]:
+def start_redis_server(binary: str, workdir, *extra: str) -> tuple[subprocess.Popen, str]:
     """A throwaway redis-server on a free loopback port (no persistence); returns (process, URL).
 
+    ``extra`` arguments override the defaults (e.g. ``"--appendonly", "yes"``).
     Raises RuntimeError when it does not answer PING within 5 seconds.
     """
     port = free_port()
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir),
+         *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -43,6 +43,9 @@ def test_compose_file_is_valid_against_the_compose_spec():
     assert {"redis", "rasa", "webhook", "train"} <= set(services)
     redis_command = " ".join(services["redis"]["command"])
     assert "--appendfsync everysec" in redis_command and "--maxmemory-policy noeviction" in redis_command
+    # Memory is bounded, and nothing (queues, handoffs, sessions) is evicted to make room.
+    assert re.search(r"--maxmemory \$\{REDIS_MAXMEMORY:-\d+[mg]b\}", redis_command), redis_command
+    assert "--auto-aof-rewrite-min-size 16mb" in redis_command  # deleted records leave disk sooner
     assert services["rasa"]["image"] == "rasa/rasa:3.6.21-full"
     assert "ports" not in services["rasa"], "Rasa must not be exposed publicly"
     assert services["webhook"]["depends_on"]["rasa"]["condition"] == "service_healthy"
@@ -124,3 +127,38 @@ def test_bad_values_are_named():
         create_app({"APP_ENV": "staging"})
     with pytest.raises(ConfigError, match="ENCRYPTION_KEY must be a Fernet key"):
         create_app({"ENCRYPTION_KEY": "not-a-fernet-key-but-long-enough"})
+
+
+# -- #14 (December 2026 review): Rasa and Redis in docker-compose need credentials -------
+
+
+def compose_services() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+
+
+def test_compose_rasa_requires_a_token_and_its_healthcheck_sends_it():
+    rasa = compose_services()["rasa"]
+    command = rasa["command"]
+    assert "--enable-api" in command
+    token = command[command.index("--auth-token") + 1]
+    assert re.fullmatch(r"\$\{RASA_TOKEN:\?[^}]+\}", token), "compose must refuse to start without RASA_TOKEN"
+    assert rasa["environment"]["RASA_TOKEN"].startswith("${RASA_TOKEN:?")
+    assert "token=" in " ".join(rasa["healthcheck"]["test"]) and "RASA_TOKEN" in " ".join(rasa["healthcheck"]["test"])
+
+
+def test_compose_redis_requires_a_password_that_the_app_and_worker_use():
+    services = compose_services()
+    command = services["redis"]["command"]
+    password = command[command.index("--requirepass") + 1]
+    assert re.fullmatch(r"\$\{REDIS_PASSWORD:\?[^}]+\}", password), "compose must refuse to start without REDIS_PASSWORD"
+    assert services["redis"]["environment"]["REDISCLI_AUTH"].startswith("${REDIS_PASSWORD:?")  # the healthcheck
+    for name in ("webhook", "worker"):
+        url = services[name]["environment"]["REDIS_URL"]
+        assert re.fullmatch(r"redis://:\$\{REDIS_PASSWORD:\?[^}]+\}@redis:6379/0", url), (name, url)
+
+
+def test_production_refuses_a_placeholder_rasa_token(tmp_path):
+    with pytest.raises(ConfigError, match="RASA_TOKEN is a placeholder"):
+        create_app(production_env(RASA_TOKEN="change-me"))
+    with pytest.raises(ConfigError, match="RASA_TOKEN may contain only"):
+        create_app({"RASA_TOKEN": "has spaces & symbols"})

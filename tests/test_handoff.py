@@ -232,11 +232,12 @@ def test_web_chat_handoff_and_staff_replies_through_the_outbox(app, client):
         app.extensions["kyr"].engine.menu_text("en")]
     assert desk_of(app).claim(handoff.id, "ana")
     desk_of(app).reply(desk_of(app).get(handoff.id), "ana", "Hi, this is Ana from the hotline.")
-    updates = client.get(f"/api/chat/updates?session={token}&after=0").json
+    bearer = {"Authorization": f"Bearer {token}"}
+    updates = client.get("/api/chat/updates?after=0", headers=bearer).json
     assert updates["messages"] == ["Hi, this is Ana from the hotline."]
-    assert client.get(f"/api/chat/updates?session={token}&after={updates['last']}").json["messages"] == []
+    assert client.get(f"/api/chat/updates?after={updates['last']}", headers=bearer).json["messages"] == []
     assert desk_of(app).hand_back(desk_of(app).get(handoff.id), "ana")
-    again = client.get(f"/api/chat/updates?session={token}&after={updates['last']}").json
+    again = client.get(f"/api/chat/updates?after={updates['last']}", headers=bearer).json
     assert again["messages"] == [text(app, "system.handoff_returned", "en", web=True)]
     assert client.post("/api/chat", json={"message": "MENU", "session": token}).json["replies"] == [
         app.extensions["kyr"].engine.menu_text("en")]

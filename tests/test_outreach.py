@@ -265,7 +265,39 @@ def one_queued_alert(outreach_app, phone):
     campaign = book.create({"en": "x"}, Audience())
     book.start(campaign.id)
     recipient = book.client.hkeys(recipients_key(campaign.id))[0]
-    return app, client, book, campaign, f"/sms/status?c={campaign.id}&r={recipient}"
+    return app, client, book, campaign, f"/sms/status?s={book.new_send_id(campaign.id, recipient)}"
+
+
+def test_status_callback_url_carries_an_opaque_id_not_the_subscriber_hash(outreach_app, recording_peer, phone,
+                                                                         redis_client):
+    """The URL Twilio keeps (and logs) names no subscriber; a callback to it still records the status."""
+    from bot.broadcasts import AlertSender
+    from tests.conftest import PUBLIC_URL
+
+    peer = recording_peer()
+    app = outreach_app(peer.url)
+    client = app.test_client()
+    text(client, phone, "JOIN")
+    book = app.extensions["kyr"].broadcasts
+    campaign = book.create({"en": "Know your rights workshop."}, Audience())
+    book.start(campaign.id)
+    recipient = book.client.hkeys(recipients_key(campaign.id))[0]
+    assert AlertSender(book, book.get(campaign.id)).send(recipient) == "sent"  # what the worker runs
+    url = peer.messages[0]["StatusCallback"]
+    assert url.startswith(PUBLIC_URL + "/sms/status?s=")
+    assert recipient not in url and recipient[:16] not in url and campaign.id not in url
+    send_id = url.rsplit("=", 1)[1]
+    assert 0 < redis_client.ttl("kyr:status-cb:" + send_id) <= book.settings.campaign_ttl_seconds
+    path = url[len(PUBLIC_URL):]
+    form = {"MessageSid": peer.messages[0]["sid"], "MessageStatus": "delivered"}
+    assert client.post(path, data=form, headers={"X-Twilio-Signature": sign(form, path)}).status_code == 204
+    assert book.progress(campaign.id).by_status == {"delivered": 1}
+    # A made-up id records nothing.
+    other = f"/sms/status?s={'0' * 32}"
+    form = {"MessageSid": "SM" + "d" * 32, "MessageStatus": "failed", "ErrorCode": "21610"}
+    assert client.post(other, data=form, headers={"X-Twilio-Signature": sign(form, other)}).status_code == 204
+    assert book.progress(campaign.id).by_status == {"delivered": 1}
+    assert book.preview({"en": "x"}, Audience()).reach == 1
 
 
 def test_status_callbacks_out_of_order_end_at_the_right_status(outreach_app, phone):

@@ -33,7 +33,7 @@ def test_embed_follows_browser_language(client):
 
 def test_embed_script_points_at_this_bot(client):
     script = client.get("/embed.js").get_data(as_text=True)
-    assert "http://localhost/embed" in script and "navigator.language" in script
+    assert '"https://bot.example.org/embed"' in script and "navigator.language" in script
 
 
 def test_hsts_only_over_https(client):

@@ -19,12 +19,17 @@ class WebOutbox:
         self.ttl = ttl
 
     def push(self, sender: str, text: str) -> int:
+        """Store one reply; returns its number.
+
+        The counter's INCR and EXPIRE run in one MULTI and the entry is one
+        SET ... EX, so a process that dies in between leaves no key without a TTL.
+        """
         base = PREFIX + sender
-        n = int(self.client.incr(base + ":seq"))
-        pipe = self.client.pipeline()
+        pipe = self.client.pipeline(transaction=True)
+        pipe.incr(base + ":seq")
         pipe.expire(base + ":seq", self.ttl)
-        pipe.set(f"{base}:{n}", self.fernet.encrypt(text.encode()).decode(), ex=self.ttl)
-        pipe.execute()
+        n = int(pipe.execute()[0])
+        self.client.set(f"{base}:{n}", self.fernet.encrypt(text.encode()).decode(), ex=self.ttl)
         return n
 
     def erase(self, sender: str) -> None:

@@ -42,7 +42,11 @@
     var session = sessionStorage.getItem("kyr-session");
     if (!session || document.hidden) { return; }
     var after = sessionStorage.getItem("kyr-after") || "0";
-    fetch("/api/chat/updates?session=" + encodeURIComponent(session) + "&after=" + encodeURIComponent(after))
+    // The token goes in a header, never in the URL (URLs end up in proxy logs).
+    fetch("/api/chat/updates?after=" + encodeURIComponent(after), {
+      headers: { "Authorization": "Bearer " + session },
+      cache: "no-store"
+    })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
         if (!data) { return; }
