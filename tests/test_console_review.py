@@ -7,11 +7,13 @@ a threaded werkzeug server, real threads where the finding is a race.
 
 from __future__ import annotations
 
+import urllib.parse
+
 import pytest
 
 from tests.conftest import post_signed, sms_form
 from tests.test_handoff import (  # noqa: F401  (handoff_url is a fixture)
-    ASK_ES, HANDOFF_ENV, handoff_of, handoff_url, log_in, make_staff,
+    ASK_ES, HANDOFF_ENV, desk_of, handoff_of, handoff_url, log_in, make_staff, page_token,
 )
 
 
@@ -40,3 +42,57 @@ def test_stats_are_for_admins_only(app, waiting):
     assert 'href="/console/stats"' not in staff.get("/console/").get_data(as_text=True)
     assert admin.get("/console/stats").status_code == 200
     assert 'href="/console/stats"' in admin.get("/console/").get_data(as_text=True)
+
+
+# -- #10: ids in console URLs ---------------------------------------------------------
+
+
+def console_rules(app, argument):
+    return [rule for rule in app.url_map.iter_rules()
+            if rule.endpoint.startswith("console.") and argument in rule.arguments]
+
+
+def test_every_console_route_argument_has_a_checked_format(app):
+    from bot.console.ids import FORMATS
+
+    arguments = {name for rule in app.url_map.iter_rules()
+                 if rule.endpoint.startswith("console.") and rule.endpoint != "console.static"
+                 for name in rule.arguments}
+    assert arguments and arguments <= set(FORMATS)
+    assert len(console_rules(app, "handoff_id")) >= 7
+    assert app.test_client().get("/console/static/console.js").status_code == 200
+
+
+def test_malformed_campaign_ids_and_usernames_are_404(make_app, handoff_url):
+    app = make_app(REDIS_URL=handoff_url, **HANDOFF_ENV)
+    make_staff(app, "root", role="admin")
+    admin = app.test_client()
+    log_in(admin, "root")
+    token = page_token(admin)
+    for bad in ("root:x", "ROOT", "r" * 40, "1root"):
+        path = "/console/admin/staff/" + urllib.parse.quote(bad, safe=":")
+        assert admin.post(path, data={"csrf_token": token, "action": "delete"}).status_code == 404
+    assert admin.get("/console/admin/broadcasts/open").status_code in (404, 503)
+
+
+def test_malformed_handoff_ids_are_404_on_every_console_route(app, waiting):
+    make_staff(app, "root", role="admin", languages=("es",))
+    admin = app.test_client()
+    log_in(admin, "root")
+    token = page_token(admin)
+    assert admin.post(f"/console/h/{waiting}/claim", data={"csrf_token": token}).status_code == 302
+    sender = desk_of(app).get(waiting).sender
+    bad_ids = ["open", f"sender:{sender}", "sender:abc", "../x", f"{waiting}:owner", waiting.upper(),
+               waiting + waiting, "a" * 300]
+    rules = console_rules(app, "handoff_id")
+    for rule in rules:
+        for bad in bad_ids:
+            path = rule.rule.replace("<handoff_id>", urllib.parse.quote(bad, safe=":"))
+            if "POST" in rule.methods:
+                response = admin.post(path, data={"csrf_token": token, "text": "hola"})
+            else:
+                response = admin.get(path)
+            assert response.status_code == 404, (path, response.status_code)
+    # The real id still works everywhere it is read.
+    assert admin.get(f"/console/h/{waiting}").status_code == 200
+    assert admin.get(f"/console/api/h/{waiting}").status_code == 200

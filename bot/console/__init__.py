@@ -66,6 +66,6 @@ def init_app(app: Flask) -> None:
         state = Console(None, None, None, off_reason(settings, svc.store.kind))
     app.extensions[EXTENSION] = state
 
-    from bot.console import admin, auth, broadcasts, stats, views  # noqa: F401  (registers the routes)
+    from bot.console import admin, auth, broadcasts, ids, stats, views  # noqa: F401  (registers the routes)
 
     app.register_blueprint(bp)
