@@ -7,11 +7,17 @@ a threaded werkzeug server, real threads where the finding is a race.
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 
 import pytest
 
+from bot.broadcasts import CAMPAIGN_PREFIX
+
 from tests.conftest import post_signed, sms_form
+from tests.test_console_broadcasts import (  # noqa: F401  (admin, db, spanish_subscriber are fixtures)
+    ALERT_ES, NEW, admin, campaigns, db, queued_jobs, review, spanish_subscriber,
+)
 from tests.test_handoff import (  # noqa: F401  (handoff_url is a fixture)
     ASK_ES, HANDOFF_ENV, desk_of, handoff_of, handoff_url, log_in, make_staff, page_token,
 )
@@ -96,3 +102,33 @@ def test_malformed_handoff_ids_are_404_on_every_console_route(app, waiting):
     # The real id still works everywhere it is read.
     assert admin.get(f"/console/h/{waiting}").status_code == 200
     assert admin.get(f"/console/api/h/{waiting}").status_code == 200
+
+
+# -- #9: the broadcast confirm token is bound to what was reviewed ---------------------
+
+SEND = "/console/admin/broadcasts/send"
+
+
+def test_confirm_token_only_sends_the_reviewed_texts_and_audience(admin, db, handoff_url, spanish_subscriber):
+    token = page_token(admin, NEW)
+    reviewed = {"text_es": ALERT_ES, "languages": ["es"], "states": "IL"}
+    html = review(admin, token, **reviewed).get_data(as_text=True)
+    confirm = re.search(r'name="confirm" value="([^"]+)"', html).group(1)
+    changed = [
+        {**reviewed, "text_es": "Mensaje cambiado después de la revisión."},  # other words
+        {**reviewed, "text_en": "An English text nobody reviewed."},  # a language added
+        {**reviewed, "states": ""},  # a wider audience (everywhere)
+        {**reviewed, "languages": ["es", "en"]},
+        {**reviewed, "counties": "IL:Cook"},
+    ]
+    for fields in changed:
+        response = admin.post(SEND, data={"csrf_token": token, "confirm": confirm, **fields})
+        assert response.status_code == 409, fields
+        assert "changed after the review" in response.get_data(as_text=True)
+        assert campaigns(db) == [] and queued_jobs(handoff_url) == 0
+    sent = admin.post(SEND, data={"csrf_token": token, "confirm": confirm, **reviewed})
+    assert sent.status_code == 302
+    [campaign_id] = campaigns(db)
+    stored = db.hgetall(CAMPAIGN_PREFIX + campaign_id)
+    assert ALERT_ES in stored["texts"] and '"IL"' in stored["audience"]
+    assert queued_jobs(handoff_url) == 1
