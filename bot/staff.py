@@ -171,14 +171,52 @@ class ConsoleLogins:
             self.client.delete(self._key(login_id))
 
 
+# Reserve one login attempt for a username and an address, or refuse it, in one step:
+# two requests can never both see "one attempt left" (issue #15, finding 4).
+# KEYS: user counter, address counter. ARGV: user limit, address limit, window seconds.
+# Returns {scope, seconds}: {"ok", 0}, or the counter that is full and when it ends.
+_RESERVE = """
+local addr = tonumber(redis.call('GET', KEYS[2]) or '0')
+if addr >= tonumber(ARGV[2]) then return {'address', redis.call('TTL', KEYS[2])} end
+local user = tonumber(redis.call('GET', KEYS[1]) or '0')
+if user >= tonumber(ARGV[1]) then return {'user', redis.call('TTL', KEYS[1])} end
+for i = 1, 2 do
+  redis.call('INCR', KEYS[i])
+  if redis.call('TTL', KEYS[i]) < 0 then redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+end
+return {'ok', 0}
+"""
+
+# A right password gives the address its attempt back (only while its counter lives, so
+# DECR never creates a key without a TTL). KEYS: address counter.
+_REFUND = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Refusal:
+    """Why a login attempt was refused before its password was checked, and for how long."""
+
+    scope: str  # "user" or "address"
+    retry_after: int  # seconds
+
+
 class LoginLimiter:
-    """Failed logins per username and per address, counted in Redis across workers."""
+    """Login attempts per username and per address, counted in Redis across workers.
+
+    Every attempt is reserved (counted) atomically *before* the password is checked,
+    so simultaneous guesses cannot all pass the check; a right password clears the
+    username's count and gives the address its attempt back.
+    """
 
     def __init__(self, client: redis.Redis, secret: str, attempts: int, window: int):
         self.client = client
         self.secret = secret.encode()
         self.attempts = attempts
         self.window = window
+        self._reserve = client.register_script(_RESERVE)
+        self._refund = client.register_script(_REFUND)
 
     def _keys(self, username: str, address: str) -> tuple[str, str]:
         def keyed(kind: str, value: str) -> str:
@@ -186,17 +224,14 @@ class LoginLimiter:
 
         return keyed("user", (username or "").strip().lower()), keyed("addr", address or "")
 
-    def blocked(self, username: str, address: str) -> bool:
-        user_key, addr_key = self._keys(username, address)
-        user, addr = self.client.mget(user_key, addr_key)
-        return int(user or 0) >= self.attempts or int(addr or 0) >= self.attempts * ADDRESS_FACTOR
-
-    def failed(self, username: str, address: str) -> None:
-        pipe = self.client.pipeline()
-        for key in self._keys(username, address):
-            pipe.incr(key)
-            pipe.expire(key, self.window, nx=True)
-        pipe.execute()
+    def reserve(self, username: str, address: str) -> Refusal | None:
+        """Count this attempt before its password is checked; None when it may go ahead."""
+        scope, seconds = self._reserve(keys=list(self._keys(username, address)),
+                                       args=[self.attempts, self.attempts * ADDRESS_FACTOR, self.window])
+        scope = scope.decode() if isinstance(scope, bytes) else scope
+        return None if scope == "ok" else Refusal(scope, max(1, int(seconds)))
 
     def succeeded(self, username: str, address: str) -> None:
-        self.client.delete(self._keys(username, address)[0])
+        user_key, addr_key = self._keys(username, address)
+        self.client.delete(user_key)
+        self._refund(keys=[addr_key])

@@ -8,18 +8,20 @@ a threaded werkzeug server, real threads where the finding is a race.
 from __future__ import annotations
 
 import re
+import threading
 import urllib.parse
 
 import pytest
+import requests
 
 from bot.broadcasts import CAMPAIGN_PREFIX
 
-from tests.conftest import post_signed, sms_form
+from tests.conftest import post_signed, serve, sms_form
 from tests.test_console_broadcasts import (  # noqa: F401  (admin, db, spanish_subscriber are fixtures)
     ALERT_ES, NEW, admin, campaigns, db, queued_jobs, review, spanish_subscriber,
 )
 from tests.test_handoff import (  # noqa: F401  (handoff_url is a fixture)
-    ASK_ES, HANDOFF_ENV, desk_of, handoff_of, handoff_url, log_in, make_staff, page_token,
+    ASK_ES, HANDOFF_ENV, PASSWORD, csrf_token, desk_of, handoff_of, handoff_url, log_in, make_staff, page_token,
 )
 
 
@@ -132,3 +134,52 @@ def test_confirm_token_only_sends_the_reviewed_texts_and_audience(admin, db, han
     stored = db.hgetall(CAMPAIGN_PREFIX + campaign_id)
     assert ALERT_ES in stored["texts"] and '"IL"' in stored["audience"]
     assert queued_jobs(handoff_url) == 1
+
+
+# -- #4: simultaneous guesses cannot pass the login limit -------------------------------
+
+
+def login_sessions(base_url: str, count: int) -> list[tuple[requests.Session, str]]:
+    """Browser-like sessions, each with its own login form token."""
+    sessions = []
+    for _ in range(count):
+        session = requests.Session()
+        token = csrf_token(session.get(base_url + "/console/login", timeout=10).text)
+        sessions.append((session, token))
+    return sessions
+
+
+def post_logins_at_once(base_url, sessions, username, passwords, headers=None) -> list[int]:
+    """POST every login in its own thread, released together; their status codes."""
+    barrier = threading.Barrier(len(sessions))
+    codes: list[int] = []
+
+    def attempt(session, token, password):
+        barrier.wait()
+        response = session.post(base_url + "/console/login", allow_redirects=False, timeout=60, headers=headers,
+                                data={"csrf_token": token, "username": username, "password": password})
+        codes.append(response.status_code)
+
+    threads = [threading.Thread(target=attempt, args=(session, token, password))
+               for (session, token), password in zip(sessions, passwords)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    return codes
+
+
+def test_simultaneous_wrong_passwords_cannot_pass_the_limit(make_app, handoff_url):
+    app = make_app(REDIS_URL=handoff_url, CONSOLE_SECURE_COOKIES="false", **HANDOFF_ENV)
+    make_staff(app, "ana")
+    server = serve(app)
+    base_url = next(server)
+    try:
+        sessions = login_sessions(base_url, 25)
+        codes = post_logins_at_once(base_url, sessions, "ana", [f"wrong password {n}" for n in range(25)])
+    finally:
+        next(server, None)
+    limit = app.extensions["kyr_console"].limiter.attempts
+    assert len(codes) == 25 and set(codes) <= {401, 429}, codes
+    assert codes.count(401) <= limit, f"{codes.count(401)} guesses were checked, the limit is {limit}"
+    assert codes.count(429) >= 25 - limit

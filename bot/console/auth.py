@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 
 from bot.console import bp, console, csrf
-from bot.staff import Account
+from bot.staff import Account, Refusal
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,17 @@ def forbidden(error):
                            message="Your account cannot do this. Ask an admin."), 403
 
 
+def too_many_attempts(refusal: Refusal):
+    """429 with when to try again (also as Retry-After)."""
+    log.warning("console login refused: too many failed attempts (%s)", refusal.scope)
+    wait = (f"{refusal.retry_after} seconds" if refusal.retry_after < 120
+            else f"{-(-refusal.retry_after // 60)} minutes")
+    error = f"Too many failed attempts. Try again in {wait}."
+    response = make_response(render_template("console/login.html", error=error), 429)
+    response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     state = console()
@@ -88,13 +99,11 @@ def login():
         return render_template("console/login.html")
     username = (request.form.get("username") or "").strip().lower()
     address = request.remote_addr or ""
-    if state.limiter.blocked(username, address):
-        log.warning("console login refused: too many failed attempts")
-        minutes = state.limiter.window // 60
-        return render_template("console/login.html", error=f"Too many failed attempts. Try again in {minutes} minutes."), 429
+    refusal = state.limiter.reserve(username, address)  # counted before the password is checked
+    if refusal is not None:
+        return too_many_attempts(refusal)
     account = state.staff.verify(username, request.form.get("password") or "")
     if account is None:
-        state.limiter.failed(username, address)
         log.info("console login failed")
         return render_template("console/login.html", error="Wrong username or password."), 401
     state.limiter.succeeded(username, address)
