@@ -7,8 +7,9 @@
 - Logins (``kyr:console:login:<sha256 of a random id>``) are server-side, so
   logout, disabling an account or a password change end them at once; the
   cookie only carries the random id.
-- Failed logins are counted per username and per client address (keyed
-  hashes, never the address) in fixed windows shared by every worker.
+- Login attempts are counted per username and per client address (keyed
+  hashes, never the address) in windows shared by every worker, before the
+  password is checked; a username over its limit is slowed down, not locked.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import math
 import re
 import secrets
 import time
@@ -173,17 +175,27 @@ class ConsoleLogins:
 
 # Reserve one login attempt for a username and an address, or refuse it, in one step:
 # two requests can never both see "one attempt left" (issue #15, finding 4).
-# KEYS: user counter, address counter. ARGV: user limit, address limit, window seconds.
-# Returns {scope, seconds}: {"ok", 0}, or the counter that is full and when it ends.
+# An address over its limit is refused until its window ends. A username over its limit
+# is slowed down, not locked (finding 12): one attempt per slowdown, whoever makes it,
+# for as long as attempts go on, so an attacker cannot lock the real person out.
+# KEYS: user counter, address counter, user slowdown. ARGV: user limit, address limit,
+# window seconds, slowdown seconds. Returns {scope, ms}: {"ok", 0}, or why and for how long.
 _RESERVE = """
 local addr = tonumber(redis.call('GET', KEYS[2]) or '0')
-if addr >= tonumber(ARGV[2]) then return {'address', redis.call('TTL', KEYS[2])} end
+if addr >= tonumber(ARGV[2]) then return {'address', redis.call('PTTL', KEYS[2])} end
 local user = tonumber(redis.call('GET', KEYS[1]) or '0')
-if user >= tonumber(ARGV[1]) then return {'user', redis.call('TTL', KEYS[1])} end
-for i = 1, 2 do
-  redis.call('INCR', KEYS[i])
-  if redis.call('TTL', KEYS[i]) < 0 then redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+if user >= tonumber(ARGV[1]) and redis.call('EXISTS', KEYS[3]) == 1 then
+  return {'user', redis.call('PTTL', KEYS[3])}
 end
+user = redis.call('INCR', KEYS[1])
+if user >= tonumber(ARGV[1]) then
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  redis.call('SET', KEYS[3], '1', 'EX', ARGV[4])
+elseif redis.call('TTL', KEYS[1]) < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
+redis.call('INCR', KEYS[2])
+if redis.call('TTL', KEYS[2]) < 0 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
 return {'ok', 0}
 """
 
@@ -206,32 +218,37 @@ class LoginLimiter:
     """Login attempts per username and per address, counted in Redis across workers.
 
     Every attempt is reserved (counted) atomically *before* the password is checked,
-    so simultaneous guesses cannot all pass the check; a right password clears the
-    username's count and gives the address its attempt back.
+    so simultaneous guesses cannot all pass the check. After ``attempts`` failures a
+    username gets one attempt per ``slowdown`` seconds (a slowdown, not a lockout);
+    an address gets ``ADDRESS_FACTOR`` x ``attempts`` per window. A right password
+    clears the username's count and gives the address its attempt back.
     """
 
-    def __init__(self, client: redis.Redis, secret: str, attempts: int, window: int):
+    def __init__(self, client: redis.Redis, secret: str, attempts: int, window: int, slowdown: int = 60):
         self.client = client
         self.secret = secret.encode()
         self.attempts = attempts
         self.window = window
+        self.slowdown = slowdown
         self._reserve = client.register_script(_RESERVE)
         self._refund = client.register_script(_REFUND)
 
-    def _keys(self, username: str, address: str) -> tuple[str, str]:
+    def _keys(self, username: str, address: str) -> tuple[str, str, str]:
+        """User counter, address counter, user slowdown (keyed hashes: no name or address in Redis)."""
         def keyed(kind: str, value: str) -> str:
             return LIMIT_PREFIX + kind + ":" + hmac.new(self.secret, value.encode(), hashlib.sha256).hexdigest()
 
-        return keyed("user", (username or "").strip().lower()), keyed("addr", address or "")
+        user = (username or "").strip().lower()
+        return keyed("user", user), keyed("addr", address or ""), keyed("slow", user)
 
     def reserve(self, username: str, address: str) -> Refusal | None:
         """Count this attempt before its password is checked; None when it may go ahead."""
-        scope, seconds = self._reserve(keys=list(self._keys(username, address)),
-                                       args=[self.attempts, self.attempts * ADDRESS_FACTOR, self.window])
+        scope, millis = self._reserve(keys=list(self._keys(username, address)),
+                                      args=[self.attempts, self.attempts * ADDRESS_FACTOR, self.window, self.slowdown])
         scope = scope.decode() if isinstance(scope, bytes) else scope
-        return None if scope == "ok" else Refusal(scope, max(1, int(seconds)))
+        return None if scope == "ok" else Refusal(scope, max(1, math.ceil(int(millis) / 1000)))
 
     def succeeded(self, username: str, address: str) -> None:
-        user_key, addr_key = self._keys(username, address)
-        self.client.delete(user_key)
+        user_key, addr_key, slow_key = self._keys(username, address)
+        self.client.delete(user_key, slow_key)
         self._refund(keys=[addr_key])

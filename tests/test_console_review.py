@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import urllib.parse
 
 import pytest
@@ -183,3 +184,75 @@ def test_simultaneous_wrong_passwords_cannot_pass_the_limit(make_app, handoff_ur
     assert len(codes) == 25 and set(codes) <= {401, 429}, codes
     assert codes.count(401) <= limit, f"{codes.count(401)} guesses were checked, the limit is {limit}"
     assert codes.count(429) >= 25 - limit
+
+
+# -- #12: the proxy setting, and a slowdown instead of a lockout ------------------------
+
+
+def login_from(client, address, username, password=PASSWORD):
+    token = csrf_token(client.get("/console/login").get_data(as_text=True))
+    return client.post("/console/login", headers={"X-Forwarded-For": address},
+                       data={"csrf_token": token, "username": username, "password": password})
+
+
+def exhaust_address(client, address, attempts):
+    """Use up an address's limit (4 x attempts) with wrong passwords on throwaway usernames."""
+    for n in range(attempts * 4):
+        assert login_from(client, address, f"nobody{n // attempts}", "wrong password!").status_code == 401
+    assert login_from(client, address, "nobody-else", "wrong password!").status_code == 429
+
+
+def test_behind_one_proxy_each_client_address_has_its_own_limit(make_app, handoff_url):
+    app = make_app(REDIS_URL=handoff_url, TRUSTED_PROXY_HOPS="1", CONSOLE_LOGIN_ATTEMPTS="2", **HANDOFF_ENV)
+    make_staff(app, "ana")
+    attacker, colleague = app.test_client(), app.test_client()
+    exhaust_address(attacker, "198.51.100.1", 2)
+    assert login_from(colleague, "198.51.100.2", "someone", "wrong password!").status_code == 401
+    assert login_from(colleague, "198.51.100.2", "ana").status_code == 302
+
+
+def test_without_trusted_proxy_hops_forwarded_addresses_share_one_limit(make_app, handoff_url, caplog, monkeypatch):
+    """Why TRUSTED_PROXY_HOPS must be set behind a proxy: with 0, everyone has the proxy's address (and a warning says so)."""
+    from bot.console import auth
+
+    monkeypatch.setattr(auth, "_warned_about_proxy", False)
+    app = make_app(REDIS_URL=handoff_url, TRUSTED_PROXY_HOPS="0", CONSOLE_LOGIN_ATTEMPTS="2", **HANDOFF_ENV)
+    make_staff(app, "ana")
+    exhaust_address(app.test_client(), "198.51.100.1", 2)
+    assert login_from(app.test_client(), "198.51.100.2", "ana").status_code == 429
+    warnings = [r.getMessage() for r in caplog.records if "TRUSTED_PROXY_HOPS=0" in r.getMessage()]
+    assert len(warnings) == 1 and "198.51.100" not in warnings[0]
+
+
+def test_a_username_over_the_limit_is_slowed_down_not_locked_out(make_app, handoff_url):
+    app = make_app(REDIS_URL=handoff_url, TRUSTED_PROXY_HOPS="1", CONSOLE_LOGIN_ATTEMPTS="3",
+                   CONSOLE_LOGIN_SLOWDOWN_SECONDS="2", **HANDOFF_ENV)
+    make_staff(app, "ana")
+    attacker, ana = app.test_client(), app.test_client()
+    for n in range(3):
+        assert login_from(attacker, "198.51.100.7", "ana", f"guess number {n}").status_code == 401
+    slowed = login_from(attacker, "198.51.100.7", "ana", "guess number 3")
+    assert slowed.status_code == 429 and 1 <= int(slowed.headers["Retry-After"]) <= 2
+    # After the delay the attacker gets one more guess, and then waits again: one guess per 2 s.
+    time.sleep(int(slowed.headers["Retry-After"]) + 0.05)
+    assert login_from(attacker, "198.51.100.7", "ana", "guess number 4").status_code == 401
+    waiting = login_from(ana, "203.0.113.9", "ana")
+    assert waiting.status_code == 429 and "Try again in" in waiting.get_data(as_text=True)
+    assert int(waiting.headers["Retry-After"]) <= 2, "a short wait, not the 15-minute window"
+    # The real person is not locked out: after the wait, the right password works.
+    time.sleep(int(waiting.headers["Retry-After"]) + 0.05)
+    assert login_from(ana, "203.0.113.9", "ana").status_code == 302
+    assert ana.get("/console/").status_code == 200
+    # A successful login clears the username's count: the next mistake is an ordinary 401.
+    assert login_from(app.test_client(), "203.0.113.9", "ana", "typo in password").status_code == 401
+
+
+@pytest.mark.parametrize("value, message", [
+    ("0", "at least 1"), ("soon", "CONSOLE_LOGIN_SLOWDOWN_SECONDS"), ("901", "at most"),
+])
+def test_slowdown_setting_is_validated(value, message):
+    from bot.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match=message):
+        load_settings({"CONSOLE_LOGIN_SLOWDOWN_SECONDS": value, "CONSOLE_LOGIN_WINDOW_MINUTES": "15"})
+    assert load_settings({}).console_login_slowdown_seconds == 60

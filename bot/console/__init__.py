@@ -59,7 +59,7 @@ def init_app(app: Flask) -> None:
             StaffDirectory(client, settings.staff_account_ttl_seconds, SUPPORTED_LANGUAGES),
             ConsoleLogins(client, settings.console_session_seconds),
             LoginLimiter(client, settings.id_hash_key, settings.console_login_attempts,
-                         settings.console_login_window_seconds),
+                         settings.console_login_window_seconds, settings.console_login_slowdown_seconds),
             off_reason(settings, svc.store.kind),
         )
     else:

@@ -9,6 +9,7 @@ from flask import abort, flash, g, make_response, redirect, render_template, req
 from flask_wtf.csrf import CSRFError
 
 from bot.console import bp, console, csrf
+from bot.services import services
 from bot.staff import Account, Refusal
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,21 @@ def forbidden(error):
                            message="Your account cannot do this. Ask an admin."), 403
 
 
+_warned_about_proxy = False
+
+
+def warn_if_proxy_untrusted() -> None:
+    """Once per process: a forwarded request with TRUSTED_PROXY_HOPS=0 means every client has the
+    proxy's address, so one attacker can use up the per-address login limit for everyone."""
+    global _warned_about_proxy
+    if _warned_about_proxy or "X-Forwarded-For" not in request.headers:
+        return
+    if services().settings.trusted_proxy_hops == 0:
+        _warned_about_proxy = True
+        log.warning("console login through a proxy but TRUSTED_PROXY_HOPS=0: every client shares the proxy's "
+                    "address and login limit; set TRUSTED_PROXY_HOPS to the number of proxies (README)")
+
+
 def too_many_attempts(refusal: Refusal):
     """429 with when to try again (also as Retry-After)."""
     log.warning("console login refused: too many failed attempts (%s)", refusal.scope)
@@ -99,6 +115,7 @@ def login():
         return render_template("console/login.html")
     username = (request.form.get("username") or "").strip().lower()
     address = request.remote_addr or ""
+    warn_if_proxy_untrusted()
     refusal = state.limiter.reserve(username, address)  # counted before the password is checked
     if refusal is not None:
         return too_many_attempts(refusal)
