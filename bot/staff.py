@@ -51,6 +51,9 @@ class Account:
     active: bool = True
     #: Changes with every password change: logins made before it end.
     generation: int = 1
+    #: Changes with every write (admin change or rehash): writes compare-and-set on it,
+    #: so a login never writes back a record an admin changed meanwhile.
+    revision: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -93,41 +96,71 @@ class StaffDirectory:
             raise AccountError(f"an account named {username} already exists")
         return account
 
-    def get(self, username: str) -> Account | None:
-        raw = self.client.get(ACCOUNT_PREFIX + (username or "").strip().lower())
+    @staticmethod
+    def _key(username: str) -> str:
+        return ACCOUNT_PREFIX + (username or "").strip().lower()
+
+    @staticmethod
+    def _parse(raw) -> Account | None:
         if not raw:
             return None
         data = json.loads(raw)
         data["languages"] = tuple(data["languages"])
         return Account(**data)
 
+    def get(self, username: str) -> Account | None:
+        return self._parse(self.client.get(self._key(username)))
+
     def all(self) -> list[Account]:
         names = [key[len(ACCOUNT_PREFIX):] for key in self.client.scan_iter(match=ACCOUNT_PREFIX + "*", count=500)]
         return sorted(filter(None, (self.get(name) for name in names)), key=lambda a: a.username)
 
     def verify(self, username: str, password: str) -> Account | None:
-        """The account when the password matches (same work either way, so timing says nothing)."""
+        """The account when the password matches (same work either way, so timing says nothing).
+
+        Argon2 takes ~0.1 s; an admin may disable, delete, demote or reset the account
+        meanwhile. So the account is read again afterwards and never written back: the
+        TTL is renewed with EXPIRE, and a rehash is a compare-and-set (issue #15, finding 2).
+        """
         account = self.get(username)
         try:
             self.hasher.verify(account.password_hash if account else self._dummy, password or "")
         except (VerificationError, InvalidHashError):
             return None
-        if account is None or not account.active:
+        if account is None:
             return None
-        if self.hasher.check_needs_rehash(account.password_hash):
-            account = dataclasses.replace(account, password_hash=self.hasher.hash(password))
-        self._save(account)  # renews the account's TTL
-        return account
+        current = self.get(username)  # an admin change made during the check wins
+        if current is None or not current.active or current.generation != account.generation:
+            return None
+        self.client.expire(self._key(username), self.ttl)  # renews the TTL; a deleted account stays deleted
+        if self.hasher.check_needs_rehash(current.password_hash):
+            self._rehash(current, password)
+        return current
+
+    def _rehash(self, account: Account, password: str) -> None:
+        """Store a hash with today's Argon2 parameters, unless the account changed since it was read."""
+        new_hash = self.hasher.hash(password)  # slow: done before the transaction
+        key = self._key(account.username)
+        with self.client.pipeline() as pipe:
+            try:
+                pipe.watch(key)
+                current = self._parse(pipe.get(key))
+                if current is None or current.revision != account.revision:
+                    return
+                pipe.multi()
+                updated = dataclasses.replace(current, password_hash=new_hash, revision=current.revision + 1)
+                pipe.set(key, json.dumps(dataclasses.asdict(updated)), keepttl=True)
+                pipe.execute()
+            except redis.WatchError:
+                return  # changed between WATCH and EXEC: that change wins; rehash at the next login
 
     def update(self, username: str, *, password: str | None = None, role: str | None = None,
                languages=None, active: bool | None = None) -> Account:
-        account = self.get(username)
-        if account is None:
-            raise AccountError(f"no account named {username}")
+        """Change an account atomically (WATCH/MULTI on the record, retried), bumping its revision."""
         changes: dict = {}
         if password is not None:
             check_password(password)
-            changes.update(password_hash=self.hasher.hash(password), generation=account.generation + 1)
+            changes["password_hash"] = self.hasher.hash(password)  # slow: outside the transaction
         if role is not None:
             if role not in ROLES:
                 raise AccountError(f"role must be one of {', '.join(ROLES)}")
@@ -136,12 +169,24 @@ class StaffDirectory:
             changes["languages"] = self._languages(languages)
         if active is not None:
             changes["active"] = active
-        account = dataclasses.replace(account, **changes)
-        self._save(account)
-        return account
+        key = self._key(username)
+
+        def apply(pipe) -> Account:
+            account = self._parse(pipe.get(key))
+            if account is None:
+                raise AccountError(f"no account named {username}")
+            bumped = {"revision": account.revision + 1}
+            if password is not None:
+                bumped["generation"] = account.generation + 1
+            updated = dataclasses.replace(account, **changes, **bumped)
+            pipe.multi()
+            pipe.set(key, json.dumps(dataclasses.asdict(updated)), ex=self.ttl)
+            return updated
+
+        return self.client.transaction(apply, key, value_from_callable=True)
 
     def delete(self, username: str) -> None:
-        self.client.delete(ACCOUNT_PREFIX + username)
+        self.client.delete(self._key(username))
 
 
 class ConsoleLogins:

@@ -7,6 +7,8 @@ a threaded werkzeug server, real threads where the finding is a race.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 import threading
 import time
@@ -14,6 +16,8 @@ import urllib.parse
 
 import pytest
 import requests
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
 
 from bot.broadcasts import CAMPAIGN_PREFIX
 
@@ -256,3 +260,98 @@ def test_slowdown_setting_is_validated(value, message):
     with pytest.raises(ConfigError, match=message):
         load_settings({"CONSOLE_LOGIN_SLOWDOWN_SECONDS": value, "CONSOLE_LOGIN_WINDOW_MINUTES": "15"})
     assert load_settings({}).console_login_slowdown_seconds == 60
+
+
+# -- #2: a login in progress never undoes an admin's change ----------------------------
+
+NEW_PASSWORD = "a brand new passphrase 2026"
+#: Argon2 parameters weaker than today's, so a login rehashes (the compare-and-set path).
+OLD_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+
+
+def verifies(account, password) -> bool:
+    try:
+        return PasswordHasher().verify(account.password_hash, password)
+    except VerificationError:
+        return False
+
+
+#: action → (the admin's change, whether the stored account still shows it)
+ADMIN_CHANGES = {
+    "disable": (lambda staff: staff.update("luis", active=False), lambda a: a is not None and not a.active),
+    "delete": (lambda staff: staff.delete("luis"), lambda a: a is None),
+    "demote": (lambda staff: staff.update("luis", role="staff"), lambda a: a is not None and a.role == "staff"),
+    "reset": (lambda staff: staff.update("luis", password=NEW_PASSWORD),
+              lambda a: a is not None and verifies(a, NEW_PASSWORD) and not verifies(a, PASSWORD)),
+}
+
+
+def fresh_luis(app, db, outdated_hash: bool) -> None:
+    staff = app.extensions["kyr_console"].staff
+    staff.delete("luis")
+    make_staff(app, "luis", role="admin")
+    if outdated_hash:
+        account = dataclasses.replace(staff.get("luis"), password_hash=OLD_HASHER.hash(PASSWORD))
+        db.set("kyr:staff:luis", json.dumps(dataclasses.asdict(account)), keepttl=True)
+        assert staff.hasher.check_needs_rehash(staff.get("luis").password_hash)
+
+
+@pytest.mark.parametrize("action", sorted(ADMIN_CHANGES))
+def test_a_login_in_progress_never_reverts_an_admin_change(make_app, handoff_url, db, action):
+    app = make_app(REDIS_URL=handoff_url, CONSOLE_SECURE_COOKIES="false", CONSOLE_LOGIN_ATTEMPTS="1000",
+                   **HANDOFF_ENV)
+    staff = app.extensions["kyr_console"].staff
+    change, holds = ADMIN_CHANGES[action]
+    server = serve(app)
+    base_url = next(server)
+    trials, reverted, codes = 16, [], []
+    try:
+        for trial in range(trials):
+            fresh_luis(app, db, outdated_hash=trial % 2 == 1)
+            [(session, token)] = login_sessions(base_url, 1)
+            # The admin's change starts from 0.2 s before to 0.25 s after the login: across
+            # the login's Argon2 check (about 0.1-0.2 s) and its rehash.
+            offset = -0.2 + 0.45 * trial / (trials - 1)
+            barrier = threading.Barrier(2)
+
+            def log_in_luis():
+                barrier.wait()
+                time.sleep(max(0.0, -offset))
+                codes.append(session.post(base_url + "/console/login", allow_redirects=False, timeout=60,
+                                          data={"csrf_token": token, "username": "luis",
+                                                "password": PASSWORD}).status_code)
+
+            def admin_changes():
+                barrier.wait()
+                time.sleep(max(0.0, offset))
+                change(staff)
+
+            threads = [threading.Thread(target=log_in_luis), threading.Thread(target=admin_changes)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(60)
+            if not holds(staff.get("luis")):
+                reverted.append(round(offset, 3))
+    finally:
+        next(server, None)
+    assert set(codes) <= {302, 401} and len(codes) == trials, codes
+    assert reverted == [], f"{action} was undone by a login in {len(reverted)} of {trials} trials (offsets {reverted})"
+
+
+def test_login_renews_the_ttl_and_rehashes_without_rewriting_a_changed_account(app, db):
+    staff = app.extensions["kyr_console"].staff
+    fresh_luis(app, db, outdated_hash=True)
+    db.expire("kyr:staff:luis", 100)
+    account = staff.verify("luis", PASSWORD)
+    assert account is not None and 100 < db.ttl("kyr:staff:luis") <= staff.ttl
+    stored = staff.get("luis")
+    assert not staff.hasher.check_needs_rehash(stored.password_hash) and verifies(stored, PASSWORD)
+    assert stored.revision == account.revision + 1
+    # A rehash that lost the race (a password reset since the account was read) writes nothing.
+    staff.update("luis", password=NEW_PASSWORD)
+    staff._rehash(account, PASSWORD)
+    assert verifies(staff.get("luis"), NEW_PASSWORD) and not verifies(staff.get("luis"), PASSWORD)
+    # A deleted account is not brought back by renewing its TTL.
+    staff.delete("luis")
+    assert staff.verify("luis", PASSWORD) is None and db.get("kyr:staff:luis") is None
