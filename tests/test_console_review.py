@@ -216,7 +216,9 @@ def test_behind_one_proxy_each_client_address_has_its_own_limit(make_app, handof
 
 
 def test_without_trusted_proxy_hops_forwarded_addresses_share_one_limit(make_app, handoff_url, caplog, monkeypatch):
-    """Why TRUSTED_PROXY_HOPS must be set behind a proxy: with 0, everyone has the proxy's address (and a warning says so)."""
+    """Why TRUSTED_PROXY_HOPS must be set behind a proxy: with 0, everyone has the proxy's address.
+
+    A warning says so once, without the address."""
     from bot.console import auth
 
     monkeypatch.setattr(auth, "_warned_about_proxy", False)
