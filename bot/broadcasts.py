@@ -27,6 +27,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime
+import hashlib
 import json
 import logging
 import os
@@ -210,6 +211,16 @@ def validate_texts(texts: dict[str, str]) -> dict[str, str]:
     if too_long:
         raise BroadcastError(f"text too long for an SMS alert in: {', '.join(too_long)} (max 1400 characters)")
     return cleaned
+
+
+def review_digest(texts: dict[str, str], audience: Audience) -> str:
+    """SHA-256 of the texts (as they would be sent) and the audience.
+
+    A console review's confirm token is bound to it, so what is sent is exactly
+    what the admin reviewed (issue #15, finding 9).
+    """
+    reviewed = {"texts": validate_texts(texts), "audience": audience.as_dict()}
+    return hashlib.sha256(json.dumps(reviewed, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 class Broadcasts:

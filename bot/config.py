@@ -105,6 +105,8 @@ class Settings:
     #: Failed console logins per username (and 4x per address) in one window before refusing.
     console_login_attempts: int = 5
     console_login_window_seconds: int = 900
+    #: After that many failures a username is slowed down, not locked: one attempt per this many seconds.
+    console_login_slowdown_seconds: int = 60
     #: A console login lasts this long.
     console_session_seconds: int = 12 * 3600
     #: Console session cookie only over HTTPS (browsers also allow it on http://localhost).
@@ -296,6 +298,11 @@ def _handoff_settings(environ: Mapping[str, str]) -> dict[str, Any]:
     secure = (environ.get("CONSOLE_SECURE_COOKIES") or "true").strip().lower()
     if secure not in ("true", "false", "1", "0", "yes", "no"):
         raise ConfigError(f"CONSOLE_SECURE_COOKIES must be true or false, got {secure!r}")
+    window = _positive(environ, "CONSOLE_LOGIN_WINDOW_MINUTES", 15) * 60
+    slowdown = _positive(environ, "CONSOLE_LOGIN_SLOWDOWN_SECONDS", 60)
+    if slowdown > window:
+        raise ConfigError(f"CONSOLE_LOGIN_SLOWDOWN_SECONDS ({slowdown}) must be at most "
+                          f"CONSOLE_LOGIN_WINDOW_MINUTES in seconds ({window})")
     return dict(
         staff_hours=hours,
         handoff_wait_minutes=_positive(environ, "HANDOFF_WAIT_MINUTES", 15),
@@ -306,7 +313,8 @@ def _handoff_settings(environ: Mapping[str, str]) -> dict[str, Any]:
         handoff_line_notice_seconds=int(_positive_float(environ, "HANDOFF_LINE_NOTICE_MINUTES", 5) * 60),
         staff_account_ttl_seconds=_positive(environ, "STAFF_ACCOUNT_TTL_DAYS", 180) * 86400,
         console_login_attempts=_positive(environ, "CONSOLE_LOGIN_ATTEMPTS", 5),
-        console_login_window_seconds=_positive(environ, "CONSOLE_LOGIN_WINDOW_MINUTES", 15) * 60,
+        console_login_window_seconds=window,
+        console_login_slowdown_seconds=slowdown,
         console_session_seconds=int(_positive_float(environ, "CONSOLE_SESSION_HOURS", 12) * 3600),
         console_secure_cookies=secure in ("true", "1", "yes"),
     )

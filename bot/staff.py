@@ -7,8 +7,9 @@
 - Logins (``kyr:console:login:<sha256 of a random id>``) are server-side, so
   logout, disabling an account or a password change end them at once; the
   cookie only carries the random id.
-- Failed logins are counted per username and per client address (keyed
-  hashes, never the address) in fixed windows shared by every worker.
+- Login attempts are counted per username and per client address (keyed
+  hashes, never the address) in windows shared by every worker, before the
+  password is checked; a username over its limit is slowed down, not locked.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import math
 import re
 import secrets
 import time
@@ -49,6 +51,9 @@ class Account:
     active: bool = True
     #: Changes with every password change: logins made before it end.
     generation: int = 1
+    #: Changes with every write (admin change or rehash): writes compare-and-set on it,
+    #: so a login never writes back a record an admin changed meanwhile.
+    revision: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -91,41 +96,71 @@ class StaffDirectory:
             raise AccountError(f"an account named {username} already exists")
         return account
 
-    def get(self, username: str) -> Account | None:
-        raw = self.client.get(ACCOUNT_PREFIX + (username or "").strip().lower())
+    @staticmethod
+    def _key(username: str) -> str:
+        return ACCOUNT_PREFIX + (username or "").strip().lower()
+
+    @staticmethod
+    def _parse(raw) -> Account | None:
         if not raw:
             return None
         data = json.loads(raw)
         data["languages"] = tuple(data["languages"])
         return Account(**data)
 
+    def get(self, username: str) -> Account | None:
+        return self._parse(self.client.get(self._key(username)))
+
     def all(self) -> list[Account]:
         names = [key[len(ACCOUNT_PREFIX):] for key in self.client.scan_iter(match=ACCOUNT_PREFIX + "*", count=500)]
         return sorted(filter(None, (self.get(name) for name in names)), key=lambda a: a.username)
 
     def verify(self, username: str, password: str) -> Account | None:
-        """The account when the password matches (same work either way, so timing says nothing)."""
+        """The account when the password matches (same work either way, so timing says nothing).
+
+        Argon2 takes ~0.1 s; an admin may disable, delete, demote or reset the account
+        meanwhile. So the account is read again afterwards and never written back: the
+        TTL is renewed with EXPIRE, and a rehash is a compare-and-set (issue #15, finding 2).
+        """
         account = self.get(username)
         try:
             self.hasher.verify(account.password_hash if account else self._dummy, password or "")
         except (VerificationError, InvalidHashError):
             return None
-        if account is None or not account.active:
+        if account is None:
             return None
-        if self.hasher.check_needs_rehash(account.password_hash):
-            account = dataclasses.replace(account, password_hash=self.hasher.hash(password))
-        self._save(account)  # renews the account's TTL
-        return account
+        current = self.get(username)  # an admin change made during the check wins
+        if current is None or not current.active or current.generation != account.generation:
+            return None
+        self.client.expire(self._key(username), self.ttl)  # renews the TTL; a deleted account stays deleted
+        if self.hasher.check_needs_rehash(current.password_hash):
+            self._rehash(current, password)
+        return current
+
+    def _rehash(self, account: Account, password: str) -> None:
+        """Store a hash with today's Argon2 parameters, unless the account changed since it was read."""
+        new_hash = self.hasher.hash(password)  # slow: done before the transaction
+        key = self._key(account.username)
+        with self.client.pipeline() as pipe:
+            try:
+                pipe.watch(key)
+                current = self._parse(pipe.get(key))
+                if current is None or current.revision != account.revision:
+                    return
+                pipe.multi()
+                updated = dataclasses.replace(current, password_hash=new_hash, revision=current.revision + 1)
+                pipe.set(key, json.dumps(dataclasses.asdict(updated)), keepttl=True)
+                pipe.execute()
+            except redis.WatchError:
+                return  # changed between WATCH and EXEC: that change wins; rehash at the next login
 
     def update(self, username: str, *, password: str | None = None, role: str | None = None,
                languages=None, active: bool | None = None) -> Account:
-        account = self.get(username)
-        if account is None:
-            raise AccountError(f"no account named {username}")
+        """Change an account atomically (WATCH/MULTI on the record, retried), bumping its revision."""
         changes: dict = {}
         if password is not None:
             check_password(password)
-            changes.update(password_hash=self.hasher.hash(password), generation=account.generation + 1)
+            changes["password_hash"] = self.hasher.hash(password)  # slow: outside the transaction
         if role is not None:
             if role not in ROLES:
                 raise AccountError(f"role must be one of {', '.join(ROLES)}")
@@ -134,12 +169,24 @@ class StaffDirectory:
             changes["languages"] = self._languages(languages)
         if active is not None:
             changes["active"] = active
-        account = dataclasses.replace(account, **changes)
-        self._save(account)
-        return account
+        key = self._key(username)
+
+        def apply(pipe) -> Account:
+            account = self._parse(pipe.get(key))
+            if account is None:
+                raise AccountError(f"no account named {username}")
+            bumped = {"revision": account.revision + 1}
+            if password is not None:
+                bumped["generation"] = account.generation + 1
+            updated = dataclasses.replace(account, **changes, **bumped)
+            pipe.multi()
+            pipe.set(key, json.dumps(dataclasses.asdict(updated)), ex=self.ttl)
+            return updated
+
+        return self.client.transaction(apply, key, value_from_callable=True)
 
     def delete(self, username: str) -> None:
-        self.client.delete(ACCOUNT_PREFIX + username)
+        self.client.delete(self._key(username))
 
 
 class ConsoleLogins:
@@ -171,32 +218,82 @@ class ConsoleLogins:
             self.client.delete(self._key(login_id))
 
 
-class LoginLimiter:
-    """Failed logins per username and per address, counted in Redis across workers."""
+# Reserve one login attempt for a username and an address, or refuse it, in one step:
+# two requests can never both see "one attempt left" (issue #15, finding 4).
+# An address over its limit is refused until its window ends. A username over its limit
+# is slowed down, not locked (finding 12): one attempt per slowdown, whoever makes it,
+# for as long as attempts go on, so an attacker cannot lock the real person out.
+# KEYS: user counter, address counter, user slowdown. ARGV: user limit, address limit,
+# window seconds, slowdown seconds. Returns {scope, ms}: {"ok", 0}, or why and for how long.
+_RESERVE = """
+local addr = tonumber(redis.call('GET', KEYS[2]) or '0')
+if addr >= tonumber(ARGV[2]) then return {'address', redis.call('PTTL', KEYS[2])} end
+local user = tonumber(redis.call('GET', KEYS[1]) or '0')
+if user >= tonumber(ARGV[1]) and redis.call('EXISTS', KEYS[3]) == 1 then
+  return {'user', redis.call('PTTL', KEYS[3])}
+end
+user = redis.call('INCR', KEYS[1])
+if user >= tonumber(ARGV[1]) then
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  redis.call('SET', KEYS[3], '1', 'EX', ARGV[4])
+elseif redis.call('TTL', KEYS[1]) < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
+redis.call('INCR', KEYS[2])
+if redis.call('TTL', KEYS[2]) < 0 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
+return {'ok', 0}
+"""
 
-    def __init__(self, client: redis.Redis, secret: str, attempts: int, window: int):
+# A right password gives the address its attempt back (only while its counter lives, so
+# DECR never creates a key without a TTL). KEYS: address counter.
+_REFUND = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Refusal:
+    """Why a login attempt was refused before its password was checked, and for how long."""
+
+    scope: str  # "user" or "address"
+    retry_after: int  # seconds
+
+
+class LoginLimiter:
+    """Login attempts per username and per address, counted in Redis across workers.
+
+    Every attempt is reserved (counted) atomically *before* the password is checked,
+    so simultaneous guesses cannot all pass the check. After ``attempts`` failures a
+    username gets one attempt per ``slowdown`` seconds (a slowdown, not a lockout);
+    an address gets ``ADDRESS_FACTOR`` x ``attempts`` per window. A right password
+    clears the username's count and gives the address its attempt back.
+    """
+
+    def __init__(self, client: redis.Redis, secret: str, attempts: int, window: int, slowdown: int = 60):
         self.client = client
         self.secret = secret.encode()
         self.attempts = attempts
         self.window = window
+        self.slowdown = slowdown
+        self._reserve = client.register_script(_RESERVE)
+        self._refund = client.register_script(_REFUND)
 
-    def _keys(self, username: str, address: str) -> tuple[str, str]:
+    def _keys(self, username: str, address: str) -> tuple[str, str, str]:
+        """User counter, address counter, user slowdown (keyed hashes: no name or address in Redis)."""
         def keyed(kind: str, value: str) -> str:
             return LIMIT_PREFIX + kind + ":" + hmac.new(self.secret, value.encode(), hashlib.sha256).hexdigest()
 
-        return keyed("user", (username or "").strip().lower()), keyed("addr", address or "")
+        user = (username or "").strip().lower()
+        return keyed("user", user), keyed("addr", address or ""), keyed("slow", user)
 
-    def blocked(self, username: str, address: str) -> bool:
-        user_key, addr_key = self._keys(username, address)
-        user, addr = self.client.mget(user_key, addr_key)
-        return int(user or 0) >= self.attempts or int(addr or 0) >= self.attempts * ADDRESS_FACTOR
-
-    def failed(self, username: str, address: str) -> None:
-        pipe = self.client.pipeline()
-        for key in self._keys(username, address):
-            pipe.incr(key)
-            pipe.expire(key, self.window, nx=True)
-        pipe.execute()
+    def reserve(self, username: str, address: str) -> Refusal | None:
+        """Count this attempt before its password is checked; None when it may go ahead."""
+        scope, millis = self._reserve(keys=list(self._keys(username, address)),
+                                      args=[self.attempts, self.attempts * ADDRESS_FACTOR, self.window, self.slowdown])
+        scope = scope.decode() if isinstance(scope, bytes) else scope
+        return None if scope == "ok" else Refusal(scope, max(1, math.ceil(int(millis) / 1000)))
 
     def succeeded(self, username: str, address: str) -> None:
-        self.client.delete(self._keys(username, address)[0])
+        user_key, addr_key, slow_key = self._keys(username, address)
+        self.client.delete(user_key, slow_key)
+        self._refund(keys=[addr_key])

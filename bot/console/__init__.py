@@ -59,13 +59,13 @@ def init_app(app: Flask) -> None:
             StaffDirectory(client, settings.staff_account_ttl_seconds, SUPPORTED_LANGUAGES),
             ConsoleLogins(client, settings.console_session_seconds),
             LoginLimiter(client, settings.id_hash_key, settings.console_login_attempts,
-                         settings.console_login_window_seconds),
+                         settings.console_login_window_seconds, settings.console_login_slowdown_seconds),
             off_reason(settings, svc.store.kind),
         )
     else:
         state = Console(None, None, None, off_reason(settings, svc.store.kind))
     app.extensions[EXTENSION] = state
 
-    from bot.console import admin, auth, broadcasts, stats, views  # noqa: F401  (registers the routes)
+    from bot.console import admin, auth, broadcasts, ids, stats, views  # noqa: F401  (registers the routes)
 
     app.register_blueprint(bp)

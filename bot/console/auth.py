@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 
 from bot.console import bp, console, csrf
-from bot.staff import Account
+from bot.services import services
+from bot.staff import Account, Refusal
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,32 @@ def forbidden(error):
                            message="Your account cannot do this. Ask an admin."), 403
 
 
+_warned_about_proxy = False
+
+
+def warn_if_proxy_untrusted() -> None:
+    """Once per process: a forwarded request with TRUSTED_PROXY_HOPS=0 means every client has the
+    proxy's address, so one attacker can use up the per-address login limit for everyone."""
+    global _warned_about_proxy
+    if _warned_about_proxy or "X-Forwarded-For" not in request.headers:
+        return
+    if services().settings.trusted_proxy_hops == 0:
+        _warned_about_proxy = True
+        log.warning("console login through a proxy but TRUSTED_PROXY_HOPS=0: every client shares the proxy's "
+                    "address and login limit; set TRUSTED_PROXY_HOPS to the number of proxies (README)")
+
+
+def too_many_attempts(refusal: Refusal):
+    """429 with when to try again (also as Retry-After)."""
+    log.warning("console login refused: too many failed attempts (%s)", refusal.scope)
+    wait = (f"{refusal.retry_after} seconds" if refusal.retry_after < 120
+            else f"{-(-refusal.retry_after // 60)} minutes")
+    error = f"Too many failed attempts. Try again in {wait}."
+    response = make_response(render_template("console/login.html", error=error), 429)
+    response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     state = console()
@@ -88,13 +115,12 @@ def login():
         return render_template("console/login.html")
     username = (request.form.get("username") or "").strip().lower()
     address = request.remote_addr or ""
-    if state.limiter.blocked(username, address):
-        log.warning("console login refused: too many failed attempts")
-        minutes = state.limiter.window // 60
-        return render_template("console/login.html", error=f"Too many failed attempts. Try again in {minutes} minutes."), 429
+    warn_if_proxy_untrusted()
+    refusal = state.limiter.reserve(username, address)  # counted before the password is checked
+    if refusal is not None:
+        return too_many_attempts(refusal)
     account = state.staff.verify(username, request.form.get("password") or "")
     if account is None:
-        state.limiter.failed(username, address)
         log.info("console login failed")
         return render_template("console/login.html", error="Wrong username or password."), 401
     state.limiter.succeeded(username, address)

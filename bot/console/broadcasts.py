@@ -7,8 +7,10 @@ The live counter posts the form to ``/console/api/broadcasts/preview``: the
 server counts (alert footer and accent folding included), never the browser.
 
 A review can be confirmed once: the confirm form carries a one-time token
-(``kyr:bcast-confirm:<token>`` in Redis, no texts in it), so a double click
-or a resubmitted page does not send the same alert twice.
+(``kyr:bcast-confirm:<token>`` in Redis, holding a SHA-256 of the reviewed
+texts and audience, not the texts), so a double click or a resubmitted page
+does not send the same alert twice, and texts or an audience changed after
+the review (an edited hidden field) are refused instead of sent.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import zoneinfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from bot.broadcasts import CAMPAIGN_ID_PATTERN, BroadcastError, Broadcasts, Preview, recipients_key
+from bot.broadcasts import CAMPAIGN_ID_PATTERN, BroadcastError, Broadcasts, Preview, recipients_key, review_digest
 from bot.console import bp
 from bot.console.auth import admin_required
 from bot.languages import NATIVE_NAMES, RTL_LANGUAGES, SUPPORTED_LANGUAGES
@@ -58,10 +60,13 @@ ERROR_MEANINGS = {
     "no_whatsapp_template": "skipped: WhatsApp window closed and no template for their language",
 }
 
-# Claim a review token once. Returns the previous value ("open", "sending" or a campaign id).
+OPEN = "open:"  # + the review digest, until the token is claimed
+
+# Claim a review token once, only for the texts and audience it was issued for (ARGV[1] =
+# "open:<digest>"). Returns the previous value ("open:<digest>", "sending" or a campaign id).
 _CLAIM_CONFIRM = """
 local value = redis.call('GET', KEYS[1])
-if value == 'open' then redis.call('SET', KEYS[1], 'sending', 'KEEPTTL') end
+if value == ARGV[1] then redis.call('SET', KEYS[1], 'sending', 'KEEPTTL') end
 return value
 """
 
@@ -278,7 +283,7 @@ def broadcast_review():
     except BroadcastError as exc:
         return compose_page(draft, f"Not sent: {exc}.", 400)
     token = secrets.token_urlsafe(16)
-    book().client.set(CONFIRM_PREFIX + token, "open", ex=CONFIRM_TTL_SECONDS)
+    book().client.set(CONFIRM_PREFIX + token, OPEN + review_digest(texts, audience), ex=CONFIRM_TTL_SECONDS)
     lines = []
     for lang in SUPPORTED_LANGUAGES:
         if lang in preview.segments_by_language or lang in preview.without_text:
@@ -289,6 +294,20 @@ def broadcast_review():
     return render_template("console/broadcast_review.html", draft=draft, preview=preview, lines=lines,
                            audience=audience_line(audience), token=token, rtl=RTL_LANGUAGES,
                            skipped=sum(preview.without_text.values()))
+
+
+def refused_confirm(draft: dict, claimed: str | None):
+    """The answer when the confirm token does not match this send: why, and what to do."""
+    if claimed and _CAMPAIGN_ID.match(claimed):
+        flash("This broadcast was already sent; here is its progress.")
+        return redirect(url_for("console.broadcast_progress", campaign_id=claimed))
+    if claimed == "sending":
+        message = "This broadcast is being sent already."
+    elif claimed and claimed.startswith(OPEN):
+        message = "The texts or the audience changed after the review: review the broadcast again."
+    else:
+        message = "This review expired or was already used: review the broadcast again."
+    return compose_page(draft, f"Not sent: {message}", 409)
 
 
 @bp.post("/admin/broadcasts/send")
@@ -304,14 +323,10 @@ def broadcast_send():
         return compose_page(draft, "Not sent: this broadcast reaches nobody (no active subscriber in this audience "
                                    "has a text in their language).", 400)
     token = request.form.get("confirm", "")
-    claimed = book().client.eval(_CLAIM_CONFIRM, 1, CONFIRM_PREFIX + token) if token else None
-    if claimed != "open":
-        if claimed and _CAMPAIGN_ID.match(claimed):
-            flash("This broadcast was already sent; here is its progress.")
-            return redirect(url_for("console.broadcast_progress", campaign_id=claimed))
-        message = ("This broadcast is being sent already." if claimed == "sending"
-                   else "This review expired or was already used: review the broadcast again.")
-        return compose_page(draft, f"Not sent: {message}", 409)
+    expected = OPEN + review_digest(texts, audience)
+    claimed = book().client.eval(_CLAIM_CONFIRM, 1, CONFIRM_PREFIX + token, expected) if token else None
+    if claimed != expected:
+        return refused_confirm(draft, claimed)
     try:
         campaign = book().create(texts, audience)
         added = book().start(campaign.id)

@@ -1,4 +1,8 @@
-"""The stats page: waiting now, median wait, handoffs per day by language and topic."""
+"""The stats page: waiting now, median wait, handoffs per day by language and topic.
+
+Admins only (SECURITY.md): the counts describe the whole hotline, not one
+staff member's languages.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from flask import render_template
 from markupsafe import Markup
 
 from bot.console import bp
-from bot.console.auth import login_required
+from bot.console.auth import admin_required
 from bot.console.charts import stacked_bars
 from bot.console.views import desk, topic_label
 from bot.languages import NATIVE_NAMES
@@ -15,7 +19,7 @@ DAYS_SHOWN = 14
 
 
 @bp.get("/stats")
-@login_required
+@admin_required
 def stats():
     current = desk()
     if current is None:
