@@ -49,6 +49,8 @@ class Settings:
     rate_limit_per_minute: int = 20
     #: New web chats (no valid token) one client address may start per hour (counted in Redis).
     webchat_new_sessions_per_hour: int = 30
+    #: Web-chat conversations from one client address that may wait for staff at once.
+    webchat_open_handoffs_per_address: int = 3
     #: Token Rasa was started with (``--auth-token``); sent as ``?token=`` on every call.
     rasa_token: str | None = None
     #: Reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
@@ -266,6 +268,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         allowed_origins=_origins(environ.get("ALLOWED_ORIGINS")),
         rate_limit_per_minute=_positive(environ, "RATE_LIMIT_PER_MINUTE", 20),
         webchat_new_sessions_per_hour=_positive(environ, "WEBCHAT_NEW_SESSIONS_PER_HOUR", 30),
+        webchat_open_handoffs_per_address=_positive(environ, "WEBCHAT_OPEN_HANDOFFS_PER_ADDRESS", 3),
         rasa_token=_rasa_token(environ),
         encryption_key=_fernet_key(environ),
         twilio_account_sid=_optional(environ, "TWILIO_ACCOUNT_SID"),

@@ -28,6 +28,8 @@ class Sender:
     #: Where to send later messages ("+1…" or "whatsapp:+1…"), for this request only.
     #: Never stored or logged as is: subscriptions and handoffs keep it encrypted.
     address: str | None = dataclasses.field(default=None, repr=False, compare=False)
+    #: Web chat only: a keyed hash of the client's network address (limits per address; never the address).
+    origin: str | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:  # pragma: no cover - repr is for debugging only
         return f"Sender(channel={self.channel!r}, key={self.key[:8]}…)"

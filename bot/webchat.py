@@ -12,6 +12,7 @@ an outbox the page polls (``GET /api/chat/updates``, token in the
 
 from __future__ import annotations
 
+import dataclasses
 import base64
 import hashlib
 import hmac
@@ -114,6 +115,12 @@ def token_valid(token: object) -> bool:
 # -- new chats per client address ----------------------------------------------
 
 
+def client_origin() -> str:
+    """Keyed hash of the client address (``remote_addr`` as ProxyFix sets it): never the address itself."""
+    address = request.remote_addr or "unknown"
+    return hmac.new(services().settings.id_hash_key.encode(), b"addr:" + address.encode(), hashlib.sha256).hexdigest()
+
+
 def _new_chats_key(address: str) -> str:
     """Keyed hash of the client address: the address itself is never stored."""
     digest = hmac.new(services().settings.id_hash_key.encode(), b"addr:" + address.encode(), hashlib.sha256)
@@ -189,7 +196,7 @@ def chat_api():
     hint = payload.get("lang") if payload.get("lang") in SUPPORTED_LANGUAGES else None
     svc = services()
     try:
-        sender = sender_from_web_token(token, svc.settings.id_hash_key)
+        sender = dataclasses.replace(sender_from_web_token(token, svc.settings.id_hash_key), origin=client_origin())
         reply = svc.engine.handle(sender, message, language_hint=hint)
     except Exception as exc:  # the chat must answer even when something breaks
         log.error("engine failed in web chat (%s)", type(exc).__name__)

@@ -1,4 +1,4 @@
-"""Every key is written together with its TTL (issue #15, finding 11: broadcasts, web outbox).
+"""Every key is written together with its TTL (issue #15, finding 11: broadcasts, web outbox, handoffs).
 
 A write followed by a separate EXPIRE leaves a key without TTL forever if the
 process dies in between. Redis's MONITOR shows every command the code sends:
@@ -95,7 +95,7 @@ def writes_without_ttl(records: list[dict], prefix: str = "kyr:") -> list[str]:
         for command in unit:
             parts = command.split(" ")
             name = parts[0].upper()
-            if name in EXPIRING or (name == "SET" and {"EX", "PX", "EXAT", "PXAT"} & {p.upper() for p in parts[3:]}):
+            if name in EXPIRING or (name == "SET" and {"EX", "PX", "EXAT", "PXAT", "KEEPTTL"} & {p.upper() for p in parts[3:]}):
                 expired.add(parts[1])
         for command in unit:
             parts = command.split(" ")
@@ -150,3 +150,36 @@ def test_web_outbox_push_writes_every_key_with_its_ttl(atomic_url):
     assert writes_without_ttl(records) == []
     assert keys_without_ttl(atomic_url) == []
     assert outbox.since("a" * 64, 0) == (["Hi, this is Ana from the hotline.", "Are you still there?"], 2)
+
+
+def test_handoff_writes_carry_their_ttl(atomic_url):
+    """A whole handoff: queued, written to, moved up, claimed, answered, ended, erased."""
+    from bot.handoff.outbox import WebOutbox
+    from bot.handoff.records import HandoffRecords
+    from bot.handoff.stats import HandoffStats
+
+    client = redis.Redis.from_url(atomic_url, decode_responses=True)
+    records = HandoffRecords(client, Fernet(KEY.encode()), idle_seconds=600, transcript_ttl=3600)
+    stats = HandoffStats(client)
+    with monitored(atomic_url) as records_seen:
+        reserved = records.reserve_for_origin("b" * 64, 3)
+        handoff = records.open(sender="a" * 64, channel="web", lang="es", topic="none", reason="asked",
+                               urgent=False, address=None, handoff_id=reserved)
+        records.append(handoff.id, "person", "hola")
+        records.line_notice_due(handoff.id, 60)
+        records.mark_urgent(handoff.id)
+        assert records.claim(handoff.id, "ana")
+        stats.claimed(30)
+        records.person_unanswered(handoff.id)
+        records.reading_notice_once(handoff.id)
+        records.set_lang(handoff.id, "en")
+        records.touch(handoff.id)
+        records.staff_answered(handoff.id)
+        records.close(handoff.id, "handed_back")
+        records.append(handoff.id, "event", "handed_back", ended=True)
+    assert records_seen, "MONITOR saw nothing"
+    assert writes_without_ttl(records_seen) == []
+    assert keys_without_ttl(atomic_url) == []
+    records.erase_sender("a" * 64)
+    WebOutbox(client, Fernet(KEY.encode()), 3600).erase("a" * 64)
+    assert [key for key in client.scan_iter("kyr:handoff:*") if handoff.id in key or "a" * 64 in key] == []

@@ -340,3 +340,49 @@ def test_delete_after_hand_back_empties_the_web_outbox(app, client):
     client.post("/api/chat", json={"message": "DELETE", "session": token})
     assert desk_of(app).delivery.outbox.since(sender.key, 0) == ([], 0)
     assert desk_of(app).entries(handoff.id) == [] and desk_of(app).get(handoff.id) is None
+
+
+# -- issue #15 finding 3: a web-chat flood cannot fill the queue, and the queue page stays small ----------------
+
+
+def test_a_flood_of_web_chats_from_one_address_cannot_fill_the_queue(app):
+    """20 new chats asking for a person at once, from one address: 3 are queued, the rest get the hotline."""
+    start = threading.Barrier(20)
+    replies: list[list[str]] = []
+
+    def ask() -> None:
+        start.wait()
+        replies.append(app.test_client().post("/api/chat", json={"message": ASK["en"]}).json["replies"])
+
+    threads = [threading.Thread(target=ask) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(desk_of(app).queue()) == 3  # WEBCHAT_OPEN_HANDOFFS_PER_ADDRESS
+    values = engine(app).answers.routed_values(None, "en", urgent=True)
+    refused = app.extensions["kyr"].content.text("system.handoff_unavailable", "en", values)
+    assert sorted(r[0] == refused for r in replies).count(True) == 17
+    # Another network is not affected.
+    other = app.test_client().post("/api/chat", json={"message": ASK["en"]}, environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert other.json["replies"][0] == queued_text(app, "en", web=True)
+
+
+def test_the_staff_queue_is_paged_with_thousands_waiting(app, client):
+    from tests.test_handoff import log_in, make_staff
+
+    records = desk_of(app).records
+    for n in range(1500):
+        records.open(sender=f"{n:064x}", channel="web", lang="es" if n % 2 else "en", topic="none",
+                     reason="asked", urgent=n == 1499, address=None)
+    make_staff(app, "ana", role="admin")
+    log_in(client, "ana")
+    response = client.get("/console/api/queue")
+    data = response.json
+    assert data["waiting"] == 1500 and data["paging"]["has_next"]
+    assert data["html"].count('class="card') == 50 and len(response.data) < 100_000
+    assert 'class="card urgent"' in data["html"].split("</li>")[0]  # urgent first, even the newest
+    last = client.get("/console/api/queue?page=30").json
+    assert last["html"].count('class="card') == 50 and not last["paging"]["has_next"]
+    staff_page = client.get("/console/").get_data(as_text=True)
+    assert "Showing 1–50 of 1500" in staff_page

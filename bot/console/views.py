@@ -57,29 +57,47 @@ def visible(handoff: Handoff) -> bool:
     return staff.is_admin or handoff.lang in staff.languages
 
 
-def queue_rows() -> list[dict]:
+#: Queue rows per page: the page (and each poll) stays small with thousands waiting.
+QUEUE_PAGE_SIZE = 50
+
+
+def queue_rows(page: int = 1) -> tuple[list[dict], int]:
+    """One page of the queue in the staff member's languages, and how many are open in all."""
     current = desk()
     if current is None:
-        return []
-    current.sweep()  # idle handoffs go back to the bot while someone watches
+        return [], 0
+    current.sweep_now()  # idle returns and "nobody came in time" while someone watches (once per 10 s)
     staff = current_staff()
-    return [row(h) for h in current.queue(None if staff.is_admin else set(staff.languages))]
+    handoffs, total = current.queue_page(None if staff.is_admin else set(staff.languages), page, QUEUE_PAGE_SIZE)
+    return [row(h) for h in handoffs], total
+
+
+def _page() -> int:
+    return max(1, min(request.args.get("page", default=1, type=int) or 1, 10_000))
+
+
+def _paging(page: int, total: int) -> dict:
+    first = (page - 1) * QUEUE_PAGE_SIZE
+    return {"page": page, "total": total, "first": min(first + 1, total), "last": min(first + QUEUE_PAGE_SIZE, total),
+            "has_next": first + QUEUE_PAGE_SIZE < total, "has_prev": page > 1}
 
 
 @bp.get("/")
 @login_required
 def queue():
-    rows = queue_rows()
-    return render_template("console/queue.html", rows=rows, off=console().handoff_off,
-                           waiting=sum(1 for r in rows if r["handoff"].waiting))
+    page = _page()
+    rows, total = queue_rows(page)
+    return render_template("console/queue.html", rows=rows, off=console().handoff_off, waiting=total,
+                           paging=_paging(page, total))
 
 
 @bp.get("/api/queue")
 @login_required
 def queue_json():
-    rows = queue_rows()
-    return {"html": render_template("console/_queue_rows.html", rows=rows),
-            "waiting": sum(1 for r in rows if r["handoff"].waiting)}
+    page = _page()
+    rows, total = queue_rows(page)
+    return {"html": render_template("console/_queue_rows.html", rows=rows), "waiting": total,
+            "paging": _paging(page, total)}
 
 
 def load(handoff_id: str) -> Handoff:

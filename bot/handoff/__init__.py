@@ -38,7 +38,8 @@ def build_desk(settings: Settings, client, content, answers=None):
     outbox = WebOutbox(client, fernet, settings.handoff_transcript_ttl_seconds)
     rules = WaitRules(told_minutes=settings.handoff_wait_minutes, max_wait_seconds=settings.handoff_max_wait_seconds,
                       reply_seconds=settings.handoff_reply_seconds,
-                      line_notice_seconds=settings.handoff_line_notice_seconds)
+                      line_notice_seconds=settings.handoff_line_notice_seconds,
+                      web_open_per_origin=settings.webchat_open_handoffs_per_address)
     routed = None
     if answers is not None:
         def routed(location, lang):

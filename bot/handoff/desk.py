@@ -34,8 +34,11 @@ class WaitRules:
     max_wait_seconds: int = 30 * 60  # nobody claimed: the bot takes over again
     reply_seconds: int = 10 * 60  # claimed but unanswered: "a person is reading your message"
     line_notice_seconds: int = 5 * 60  # "you are #3 in line" at most this often
+    web_open_per_origin: int = 3  # web chats from one client address in the queue at once
 
 
+#: Held while one worker sweeps (the console's queue page polls every few seconds, from every staff member).
+SWEEP_LOCK = "kyr:handoff:sweeping"
 #: Why a handoff ended without staff, as the console shows it; each has a text for the person.
 UNSTAFFED_ENDINGS = {"timeout": "system.handoff_nobody_came", "hours_ended": "system.handoff_hours_ended"}
 
@@ -60,9 +63,10 @@ class HandoffDesk:
     # -- from the conversation side -----------------------------------------
 
     def open(self, *, sender: str, channel: str, address: str | None, lang: str, topic: str, reason: str,
-             urgent: bool, lines: list[tuple[str, str]], location: dict | None = None) -> Handoff:
+             urgent: bool, lines: list[tuple[str, str]], location: dict | None = None,
+             handoff_id: str | None = None) -> Handoff:
         handoff = self.records.open(sender=sender, channel=channel, lang=lang, topic=topic, reason=reason,
-                                    urgent=urgent, address=address, location=location)
+                                    urgent=urgent, address=address, location=location, handoff_id=handoff_id)
         for who, text in lines:
             self.records.append(handoff.id, who, text)
         self.stats.opened(lang, topic)
@@ -212,6 +216,16 @@ class HandoffDesk:
     def queue(self, languages: set[str] | None = None) -> list[Handoff]:
         """Open handoffs, urgent first then longest wait, in the given languages only."""
         return [h for h in self.records.open_handoffs() if languages is None or h.lang in languages]
+
+    def queue_page(self, languages: set[str] | None, page: int = 1, size: int = 50) -> tuple[list[Handoff], int]:
+        """One page of the queue (page 1 = the first ``size``) and the total, read from the index."""
+        return self.records.page(languages, (max(page, 1) - 1) * size, size)
+
+    def sweep_now(self, every_seconds: int = 10) -> int:
+        """``sweep`` at most once per ``every_seconds`` across workers: the queue page polls often."""
+        if not self.records.client.set(SWEEP_LOCK, "1", nx=True, ex=every_seconds):
+            return 0
+        return self.sweep()
 
     def get(self, handoff_id: str) -> Handoff | None:
         return self.records.get(handoff_id)

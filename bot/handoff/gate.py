@@ -158,11 +158,19 @@ class HandoffGate:
         queued = self.desk.queued_text(reply.lang, values)
         messages = (*reply.messages, queued) if reason == "urgent" else (queued,)
         try:
+            handoff_id = None
+            if sender.channel == "web" and sender.origin:
+                handoff_id = self.desk.records.reserve_for_origin(sender.origin, self.desk.rules.web_open_per_origin)
+                if handoff_id is None:
+                    # This network already has several chats in line: a flood must not push real people down.
+                    log.warning("web handoff refused: too many open from one address")
+                    full = self.desk.content.text("system.handoff_unavailable", reply.lang, values)
+                    return dataclasses.replace(reply, messages=(*reply.messages, full) if reason == "urgent" else (full,))
             handoff = self.desk.open(
                 sender=sender.key, channel=sender.channel, address=sender.address, lang=reply.lang,
                 topic=reply.intent if reason == "urgent" else (session.get("topic") or "none"),
                 reason=reason, urgent=reason == "urgent", location=session.get("loc"),
-                lines=[("person", body), *(("bot", text) for text in messages)],
+                lines=[("person", body), *(("bot", text) for text in messages)], handoff_id=handoff_id,
             )
             # The queued text says how long people usually wait; "#3 in line" comes later.
             self.desk.records.line_notice_due(handoff.id, self.desk.rules.line_notice_seconds)

@@ -17,6 +17,7 @@ Keys (``<id>`` is random):
 - ``kyr:handoff:<id>:reading``  "a person is reading your message" was said for that message
 - ``kyr:handoff:sender:<hash>`` the person's open handoff
 - ``kyr:handoff:of:<hash>``     ids of every handoff of the person whose data still lives (JSON): DELETE erases them all
+- ``kyr:handoff:origin:<hash>`` ids of the open web-chat handoffs from one client address (JSON)
 - ``kyr:handoff:open``          index of open handoffs (JSON, changed only by a Lua script)
 
 While open, keys live ``idle + transcript TTL`` from the last activity; when
@@ -41,6 +42,8 @@ OPEN_INDEX = PREFIX + "open"
 SENDER_PREFIX = PREFIX + "sender:"
 #: The person's handoffs, open or ended, for as long as any of their data lives (DELETE finds them here).
 HISTORY_PREFIX = PREFIX + "of:"
+#: Open web-chat handoffs per client address (a keyed hash of it): WEBCHAT_OPEN_HANDOFFS_PER_ADDRESS.
+ORIGIN_PREFIX = PREFIX + "origin:"
 #: Per-handoff keys besides the meta key and the transcript entries (``:lined`` keeps its own short TTL).
 _SUFFIXES = (":owner", ":active", ":seq", ":lined", ":unanswered", ":reading", ":closed")
 
@@ -65,6 +68,26 @@ local ttl = math.max(redis.call('TTL', KEYS[1]), tonumber(ARGV[2]))
 redis.call('SET', KEYS[1], cjson.encode(ids), 'EX', ttl)
 return #ids
 """
+#: Reserve a new handoff id for a web-chat client address unless ARGV[2] of its handoffs are open
+#: (or reserved in the last ARGV[5] seconds and being opened now). Entries: [id, reserved at].
+_ORIGIN_SCRIPT = """
+local raw = redis.call('GET', KEYS[1])
+local entries = {}
+if raw then entries = cjson.decode(raw) end
+local now = tonumber(ARGV[6])
+local kept = {}
+for _, entry in ipairs(entries) do
+  local base = ARGV[4] .. entry[1]
+  local opened = redis.call('EXISTS', base) == 1
+  if redis.call('EXISTS', base .. ':closed') == 0 and (opened or now - entry[2] < tonumber(ARGV[5])) then
+    table.insert(kept, entry)
+  end
+end
+if #kept >= tonumber(ARGV[2]) then return 0 end
+table.insert(kept, {ARGV[1], now})
+redis.call('SET', KEYS[1], cjson.encode(kept), 'EX', tonumber(ARGV[3]))
+return 1
+"""
 #: Claim: only an open handoff, only when nobody owns it (one atomic step).
 _CLAIM_SCRIPT = """
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
@@ -79,6 +102,11 @@ if ARGV[2] ~= 'force' and cjson.decode(raw)['name'] ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 return 1
 """
+
+
+def new_id() -> str:
+    """A handoff id: 16 random hex digits (the console checks this format, bot/console/ids.py)."""
+    return secrets.token_hex(8)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,6 +165,7 @@ class HandoffRecords:
         self._claim = client.register_script(_CLAIM_SCRIPT)
         self._release = client.register_script(_RELEASE_SCRIPT)
         self._history = client.register_script(_HISTORY_SCRIPT)
+        self._origin = client.register_script(_ORIGIN_SCRIPT)
 
     @property
     def open_ttl(self) -> int:
@@ -155,10 +184,20 @@ class HandoffRecords:
 
     # -- lifecycle -----------------------------------------------------------
 
+    def reserve_for_origin(self, origin: str, limit: int) -> str | None:
+        """A new handoff id for a web-chat client address, or None when ``limit`` of its handoffs are open.
+
+        One atomic step, so a flood of concurrent "talk to a person" cannot slip past the limit.
+        """
+        handoff_id = new_id()
+        reserved = self._origin(keys=[ORIGIN_PREFIX + origin],
+                                args=[handoff_id, limit, self.open_ttl, PREFIX, 30, time.time()])
+        return handoff_id if reserved == 1 else None
+
     def open(self, *, sender: str, channel: str, lang: str, topic: str, reason: str, urgent: bool,
-             address: str | None, location: dict | None = None) -> Handoff:
+             address: str | None, location: dict | None = None, handoff_id: str | None = None) -> Handoff:
         """Queue a new handoff (the caller checked that the sender has none)."""
-        handoff_id = secrets.token_hex(8)
+        handoff_id = handoff_id or new_id()
         now = time.time()
         meta = {
             "id": handoff_id, "sender": sender, "channel": channel, "lang": lang, "topic": topic,
@@ -173,7 +212,7 @@ class HandoffRecords:
         pipe.set(SENDER_PREFIX + sender, handoff_id, ex=ttl)
         pipe.execute()
         self._history(keys=[HISTORY_PREFIX + sender], args=[handoff_id, ttl])
-        self._index(keys=[OPEN_INDEX], args=[handoff_id, json.dumps([0 if urgent else 1, now]), ttl])
+        self._index(keys=[OPEN_INDEX], args=[handoff_id, json.dumps([0 if urgent else 1, now, lang]), ttl])
         return self._from_meta(meta, None, now, None)
 
     def mark_urgent(self, handoff_id: str) -> None:
@@ -186,7 +225,7 @@ class HandoffRecords:
             return
         meta["urgent"] = True
         self.client.set(PREFIX + handoff_id, json.dumps(meta), keepttl=True)
-        self._index(keys=[OPEN_INDEX], args=[handoff_id, json.dumps([0, meta["created"]]), self.open_ttl])
+        self._index(keys=[OPEN_INDEX], args=[handoff_id, json.dumps([0, meta["created"], meta["lang"]]), self.open_ttl])
 
     def set_lang(self, handoff_id: str, lang: str) -> None:
         """The person switched language while staff hold the conversation."""
@@ -195,11 +234,43 @@ class HandoffRecords:
             meta = json.loads(raw)
             meta["lang"] = lang
             self.client.set(PREFIX + handoff_id, json.dumps(meta), keepttl=True)
+            if not self.client.exists(PREFIX + handoff_id + ":closed"):
+                entry = [0 if meta.get("urgent") else 1, meta["created"], lang]
+                self._index(keys=[OPEN_INDEX], args=[handoff_id, json.dumps(entry), self.open_ttl])
+
+    def queue_ids(self, languages: set[str] | None = None) -> list[str]:
+        """Open handoff ids in queue order (urgent first, then longest wait), from the index alone:
+        the console pages through thousands without reading each one."""
+        raw = self.client.get(OPEN_INDEX)
+        index = json.loads(raw) if raw else {}
+        entries = [(value[0], value[1], handoff_id) for handoff_id, value in index.items()
+                   if languages is None or len(value) < 3 or value[2] in languages]
+        return [handoff_id for _, _, handoff_id in sorted(entries)]
+
+    def page(self, languages: set[str] | None, offset: int, limit: int) -> tuple[list[Handoff], int]:
+        """One page of the queue, and how many are open in all (in these languages)."""
+        ids = self.queue_ids(languages)
+        handoffs = []
+        for handoff_id in ids[offset:offset + limit]:
+            handoff = self.get(handoff_id)
+            if handoff is None or handoff.closed:
+                self._index(keys=[OPEN_INDEX], args=[handoff_id, "", self.open_ttl])  # expired or ended
+                continue
+            if languages is None or handoff.lang in languages:
+                handoffs.append(handoff)
+        return handoffs, len(ids)
 
     def position(self, handoff_id: str) -> int | None:
         """Place in line among people nobody has claimed yet (1 = next), or None."""
-        waiting = [h.id for h in self.open_handoffs() if h.waiting]
-        return waiting.index(handoff_id) + 1 if handoff_id in waiting else None
+        ids = self.queue_ids()
+        if handoff_id not in ids:
+            return None
+        ahead = ids[:ids.index(handoff_id)]
+        if not ahead:
+            return 1
+        states = self.client.mget([PREFIX + i + suffix for i in ahead for suffix in ("", ":owner", ":closed")])
+        waiting = sum(1 for n in range(0, len(states), 3) if states[n] and not states[n + 1] and not states[n + 2])
+        return waiting + 1
 
     def get(self, handoff_id: str) -> Handoff | None:
         base = PREFIX + handoff_id
