@@ -85,7 +85,7 @@ class Settings:
     #: A topic's answer needs this confidence (a wrong answer is worse than the menu; BENCHMARKS.md
     #: "Wrong-topic answers"); urgent topics (their answers start with the hotline) need less.
     nlu_topic_confidence_threshold: float = 0.85
-    nlu_urgent_confidence_threshold: float = 0.6
+    nlu_urgent_confidence_threshold: float = 0.7
     #: Handoff to hotline staff (bot/handoff): weekly hours in STAFF_TIMEZONE; None = handoff off.
     staff_hours: Any = None
     #: Days after its ``reviewed`` date that an answer counts as stale (warned at start-up, /healthz).
@@ -228,7 +228,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise ConfigError(f"RASA_TIMEOUT must be between 0 and {MAX_RASA_TIMEOUT} seconds")
     threshold = _unit(environ, "NLU_CONFIDENCE_THRESHOLD", 0.5)
     topic_threshold = _unit(environ, "NLU_TOPIC_CONFIDENCE_THRESHOLD", 0.85)
-    urgent_threshold = _unit(environ, "NLU_URGENT_CONFIDENCE_THRESHOLD", 0.6)
+    urgent_threshold = _unit(environ, "NLU_URGENT_CONFIDENCE_THRESHOLD", 0.7)
     ttl_days = _float(environ, "STATE_TTL_DAYS", 30)
     if ttl_days <= 0:
         raise ConfigError("STATE_TTL_DAYS must be positive: every stored key needs a TTL")
