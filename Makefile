@@ -48,7 +48,7 @@ node-deps:
 
 worker: app-env
 	@test -n "$$REDIS_URL" || { echo "error: the outbound worker needs REDIS_URL (the queue lives in Redis)"; exit 1; }
-	@$(APP_VENV)/bin/rq worker kyr-outbound --with-scheduler -w bot.worker.OutboundWorker --url "$$REDIS_URL"
+	@$(APP_VENV)/bin/rq worker kyr-outbound --with-scheduler -w bot.outreach.worker.OutboundWorker --url "$$REDIS_URL"
 
 train: rasa-env
 	@bash scripts/train.sh
@@ -63,7 +63,7 @@ check-content: app-env
 	@$(PY) -m bot.checks
 
 translations: app-env
-	@$(PY) -m bot.catalogs update
+	@$(PY) -m bot.content.catalogs update
 
 test: setup system-deps node-deps train check-content
 	@$(APP_VENV)/bin/pytest -q

@@ -17,11 +17,11 @@ from typing import Any
 
 import redis
 
-from bot import keywords
-from bot.answers import URGENT_TOPICS, AnswerComposer
-from bot.content import ContentBase
-from bot.identity import Sender
-from bot.languages import (
+from bot.language import keywords
+from bot.content.answers import URGENT_TOPICS, AnswerComposer
+from bot.content.texts import ContentBase
+from bot.clients.identity import Sender
+from bot.language.languages import (
     NATIVE_NAMES,
     SUPPORTED_LANGUAGES,
     LanguageDetector,
@@ -29,11 +29,11 @@ from bot.languages import (
     fold,
     languages_named_in,
 )
-from bot.location import Location, LocationResolver
-from bot.nlu import Entity, NluResult, NluUnavailable, RasaClient
-from bot.segments import MAX_BODY_CHARS
-from bot.store import Store, Turn
-from bot.subscriptions import Subscriptions
+from bot.content.location import Location, LocationResolver
+from bot.clients.nlu import Entity, NluResult, NluUnavailable, RasaClient
+from bot.language.segments import MAX_BODY_CHARS
+from bot.clients.store import Store, Turn
+from bot.conversation.optins import OptInBook
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class ConversationEngine:
         topic_threshold: float | None = None,
         urgent_threshold: float | None = None,
         rate_limit_per_minute: int = 20,
-        subscriptions: Subscriptions | None = None,
+        subscriptions: OptInBook | None = None,
         handoff: Any = None,
     ):
         self.content = content
@@ -136,7 +136,8 @@ class ConversationEngine:
         #: Urgent topics start with the hotline, so a less sure answer still helps more than the menu.
         self.urgent_threshold = max(confidence_threshold, urgent_threshold or self.topic_threshold)
         self.rate_limit_per_minute = rate_limit_per_minute
-        #: Alert sign-ups (None without Redis or ENCRYPTION_KEY: JOIN says alerts are unavailable).
+        #: Alert sign-ups: an OptInBook, bot/outreach Subscriptions in production
+        #: (None without Redis or ENCRYPTION_KEY: JOIN says alerts are unavailable).
         self.subscriptions = subscriptions
         #: bot/handoff HandoffGate (None when handoff is off: "a person" gets handoff_unavailable).
         self.handoff = handoff
