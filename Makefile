@@ -9,7 +9,7 @@ PY := $(APP_VENV)/bin/python
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup app-env rasa-env system-deps node-deps worker train run chat test check-content translations bench bench-nlu bench-lang bench-load bench-sms bench-broadcast bench-baseline bench-readability bench-waiting audit-data clean
+.PHONY: help setup app-env rasa-env system-deps node-deps worker train run chat test check-content lint translations bench bench-nlu bench-lang bench-load bench-sms bench-broadcast bench-baseline bench-readability bench-waiting audit-data clean
 
 help:
 	@echo "make run            set up, train if needed, start Rasa + webhook (web chat on http://127.0.0.1:$${PORT:-5000}/)"
@@ -18,6 +18,7 @@ help:
 	@echo "make worker         run the outbound message worker (needs REDIS_URL)"
 	@echo "make train          train the NLU model from intents/ (skipped when unchanged)"
 	@echo "make check-content  check answers, translations and SMS segment budgets"
+	@echo "make lint           check the dependency rule between packages (import-linter, pyproject.toml)"
 	@echo "make translations   extract English texts and update the .po catalogs (Babel)"
 	@echo "make bench          every benchmark against its anchors in one table (nice'd; about 22 min on 2 idle cores, see BENCHMARKS.md)"
 	@echo "make bench-nlu      intent accuracy on the held-out test set (benchmarks/)"
@@ -48,7 +49,7 @@ node-deps:
 
 worker: app-env
 	@test -n "$$REDIS_URL" || { echo "error: the outbound worker needs REDIS_URL (the queue lives in Redis)"; exit 1; }
-	@$(APP_VENV)/bin/rq worker kyr-outbound --with-scheduler -w bot.worker.OutboundWorker --url "$$REDIS_URL"
+	@$(APP_VENV)/bin/rq worker kyr-outbound --with-scheduler -w bot.outreach.worker.OutboundWorker --url "$$REDIS_URL"
 
 train: rasa-env
 	@bash scripts/train.sh
@@ -63,9 +64,14 @@ check-content: app-env
 	@$(PY) -m bot.checks
 
 translations: app-env
-	@$(PY) -m bot.catalogs update
+	@$(PY) -m bot.content.catalogs update
+
+# The dependency rule between bot/ packages (ARCHITECTURE.md; contract in pyproject.toml).
+lint: app-env
+	@$(APP_VENV)/bin/lint-imports
 
 test: setup system-deps node-deps train check-content
+	@$(APP_VENV)/bin/lint-imports
 	@$(APP_VENV)/bin/pytest -q
 
 # All benchmarks in one run and one table (benchmarks/run_all.py); nice'd, the machine is shared.

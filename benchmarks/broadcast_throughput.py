@@ -30,11 +30,11 @@ sys.path.insert(0, str(ROOT))
 
 from cryptography.fernet import Fernet  # noqa: E402
 
-from bot.broadcasts import broadcasts_for  # noqa: E402
+from bot.outreach.broadcasts import broadcasts_for  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from bot.identity import Sender  # noqa: E402
-from bot.location import Location  # noqa: E402
-from bot.subscriptions import Audience  # noqa: E402
+from bot.clients.identity import Sender  # noqa: E402
+from bot.content.location import Location  # noqa: E402
+from bot.outreach.subscriptions import Audience  # noqa: E402
 from tests.net import start_redis_server  # noqa: E402
 from tests.twilio_peers import RecordingPeer  # noqa: E402  (the same peer the outreach tests use)
 
@@ -90,7 +90,7 @@ def main() -> int:
         rq = Path(sys.executable).parent / "rq"
         for _ in range(args.workers):
             workers.append(subprocess.Popen(
-                [str(rq), "worker", "kyr-outbound", "--burst", "-w", "bot.worker.OutboundWorker", "--url", redis_url],
+                [str(rq), "worker", "kyr-outbound", "--burst", "-w", "bot.outreach.worker.OutboundWorker", "--url", redis_url],
                 cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
                 stderr=(workdir / "worker.log").open("ab")))
         while any(worker.poll() is None for worker in workers):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How well the bot tells which language a message is in, per locale.
 
-Runs ``bot.languages.LanguageDetector`` over the held-out NLU test messages
+Runs ``bot.language.languages.LanguageDetector`` over the held-out NLU test messages
 (``intents/test/<locale>/``) and prints, per locale and for short messages
 (three words or fewer) separately: right, undecided (the bot keeps the
 session's language, the safe outcome) and wrong (the bot would switch to
@@ -20,7 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.languages import SUPPORTED_LANGUAGES, LanguageDetector  # noqa: E402
+from bot.language.languages import SUPPORTED_LANGUAGES, LanguageDetector  # noqa: E402
 
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 

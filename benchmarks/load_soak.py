@@ -35,7 +35,7 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.rasa_process import model_loaded, start_rasa, stop, wait_until_ready  # noqa: E402
+from bot.clients.rasa_process import model_loaded, start_rasa, stop, wait_until_ready  # noqa: E402
 import yaml  # noqa: E402
 
 TOKEN = "load-test-token-0123456789abcdef"

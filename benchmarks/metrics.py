@@ -6,7 +6,7 @@ targets to scikit-learn's report); a prediction outside them, such as
 ``nlu_fallback``, still costs recall of the true intent.
 Out-of-scope recall counts an ``out_of_scope`` message as handled when it was
 predicted ``out_of_scope`` or ``nlu_fallback``: the bot answers both the same
-way (``bot/engine.py``: "not understood" plus the menu).
+way (``bot/conversation/engine.py``: "not understood" plus the menu).
 """
 
 from __future__ import annotations

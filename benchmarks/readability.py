@@ -3,7 +3,7 @@
 
 Flesch-Kincaid grade of every English text, grouped as the content review
 grouped them (national first replies, state first replies, MORE texts), with
-placeholders read as "this number" (``bot.readability``). The anchor is the
+placeholders read as "this number" (``bot.content.readability``). The anchor is the
 content as it was before the December 2026 review (``--baseline``, a git
 revision), read straight from git, so both rows are measured by the same code
 in one run.
@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.content import load_topic  # noqa: E402
-from bot.readability import FIRST_MAX, grade, median  # noqa: E402
+from bot.content.texts import load_topic  # noqa: E402
+from bot.content.readability import FIRST_MAX, grade, median  # noqa: E402
 
 #: The last commit before the December 2026 legal review rewrote the answers.
 DEFAULT_BASELINE = "ef9f623"

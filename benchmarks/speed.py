@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.load_soak import sample_messages  # noqa: E402
-from bot.rasa_process import RASA_BIN, start_rasa, stop  # noqa: E402
+from bot.clients.rasa_process import RASA_BIN, start_rasa, stop  # noqa: E402
 from tests.net import free_port  # noqa: E402
 
 TOKEN = "speed-bench-token-0123456789abcdef"

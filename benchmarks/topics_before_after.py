@@ -7,7 +7,7 @@ default ef9f623), trained here with the project's own config and cached
 under ``models/anchors/``; "after" is the project model. Both are scored on
 today's held-out set (``intents/test/``), which has realistic messages for
 the new topics: the old model can only answer them with a wrong topic or the
-menu. Each message is decided the way the bot decides (``bot/engine.py``): the
+menu. Each message is decided the way the bot decides (``bot/conversation/engine.py``): the
 top intent is answered only when its confidence is at least its threshold
 (before: 0.5 for every intent; after: 0.85 for a topic, 0.7 for an urgent
 topic, 0.5 for the rest, chosen on one half of the held-out set and checked on
@@ -37,14 +37,14 @@ from rasa_tools import (  # noqa: E402
     write_result,
 )
 
-#: The bot's defaults (bot/config.py NLU_*_CONFIDENCE_THRESHOLD, bot/engine.py AMBIGUITY_MARGIN).
+#: The bot's defaults (bot/config.py NLU_*_CONFIDENCE_THRESHOLD, bot/conversation/engine.py AMBIGUITY_MARGIN).
 CONFIDENCE_THRESHOLD = 0.5
 TOPIC_THRESHOLD = 0.85
 URGENT_THRESHOLD = 0.7
 AMBIGUITY_MARGIN = 0.1
-#: bot/answers.py URGENT_TOPICS (their answers start with the hotline).
+#: bot/content/answers.py URGENT_TOPICS (their answers start with the hotline).
 URGENT_TOPICS = {"ice_at_home", "family_detained", "report_ice_activity"}
-#: Intents that are not topic answers (bot/engine.py CONVERSATION_INTENTS): answering one of
+#: Intents that are not topic answers (bot/conversation/engine.py CONVERSATION_INTENTS): answering one of
 #: these wrongly gives a greeting, the menu or "free legal help", never another topic's answer.
 CONVERSATION_INTENTS = {"greet", "goodbye", "thanks", "affirm", "deny", "help_menu", "change_language", "subscribe",
                         "delete_data", "give_location", "human_handoff", "out_of_scope", "other_legal"}
@@ -78,7 +78,7 @@ def is_topic(intent: str) -> bool:
 
 
 def answered(ranking: list[dict], rule: dict) -> str | None:
-    """The intent the bot would act on, or None for the menu (bot/engine.py ``_confident_intent``)."""
+    """The intent the bot would act on, or None for the menu (bot/conversation/engine.py ``_confident_intent``)."""
     if not ranking or ranking[0]["name"] == "nlu_fallback":
         return None
     second = ranking[1]["confidence"] if len(ranking) > 1 else 0.0

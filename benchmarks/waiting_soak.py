@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.load_soak import free_port, wait_http  # noqa: E402
-from bot import keywords  # noqa: E402
-from bot.rasa_process import model_loaded, start_rasa, stop, wait_until_ready  # noqa: E402
+from bot.language import keywords  # noqa: E402
+from bot.clients.rasa_process import model_loaded, start_rasa, stop, wait_until_ready  # noqa: E402
 
 TOKEN = "soak-test-token-0123456789abcdef"
 PUBLIC_URL = "https://soak.example.org"

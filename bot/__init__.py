@@ -40,10 +40,10 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
 
     services.init_app(app, settings)
 
-    from bot.health import bp as health_bp
-    from bot.sms import bp as sms_bp
-    from bot.status_callback import bp as status_callback_bp
-    from bot.webchat import bp as webchat_bp
+    from bot.channels.health import bp as health_bp
+    from bot.channels.sms import bp as sms_bp
+    from bot.channels.status_callback import bp as status_callback_bp
+    from bot.channels.webchat import bp as webchat_bp
 
     app.register_blueprint(sms_bp)
     app.register_blueprint(status_callback_bp)
@@ -54,7 +54,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
 
     console.init_app(app)  # the staff console under /console (bot/console)
 
-    from bot import security
+    from bot.channels import security
 
     security.init_app(app)
 

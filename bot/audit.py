@@ -17,19 +17,19 @@ import phonenumbers
 import redis
 
 from bot.config import Settings
-from bot.broadcasts import CAMPAIGN_PREFIX
-from bot.store import MESSAGE_PREFIX, SESSION_PREFIX, session_json
-from bot.subscriptions import SUBSCRIPTION_PREFIX
+from bot.outreach.broadcasts import CAMPAIGN_PREFIX
+from bot.clients.store import MESSAGE_PREFIX, SESSION_PREFIX, session_json
+from bot.outreach.subscriptions import SUBSCRIPTION_PREFIX
 
 #: RQ's bookkeeping keys (queue lists, registries) have no TTL by design and
 #: hold only job ids; the jobs themselves (``rq:job:*``) must expire.
 QUEUE_BOOKKEEPING = ("rq:queues", "rq:queue:", "rq:wip:", "rq:failed:", "rq:finished:", "rq:scheduled:",
                      "rq:deferred:", "rq:canceled:", "rq:workers", "rq:clean_registries:", "rq:scheduler")
 
-#: Every field a session may hold (bot/engine.py); anything else is a finding.
+#: Every field a session may hold (bot/conversation/engine.py); anything else is a finding.
 SESSION_FIELDS = frozenset({"v", "lang", "topic", "turns", "loc", "awaiting_zip", "awaiting_language", "fallbacks",
                             "stopped", "submenu"})
-#: Every field an alert subscription holds (bot/subscriptions.py); "to" is Fernet-encrypted.
+#: Every field an alert subscription holds (bot/outreach/subscriptions.py); "to" is Fernet-encrypted.
 SUBSCRIPTION_FIELDS = frozenset({"status", "lang", "channel", "to", "since", "last_inbound", "stop_reason",
                                  "stopped_at", "state", "county"})
 _DIGIT_RUN = re.compile(r"\+?\d[\d\s().-]{8,}\d")

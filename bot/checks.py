@@ -27,17 +27,17 @@ from pathlib import Path
 import phonenumbers
 import yaml
 
-from bot.answers import ROUTED_PLACEHOLDERS, URGENT_TOPICS, AnswerComposer
-from bot.catalogs import catalog_path, read_catalog, source_entries
+from bot.content.answers import ROUTED_PLACEHOLDERS, URGENT_TOPICS, AnswerComposer
+from bot.content.catalogs import catalog_path, read_catalog, source_entries
 from bot.config import PROJECT_ROOT, ConfigError, load_settings
-from bot.content import ADVERTISED_WORD_KEYS, SYSTEM_KEYS, ContentBase, ContentError, group_label_key
-from bot.directory import KINDS, DirectoryError, Resource, Router, load_directory
-from bot import readability
-from bot.engine import CONVERSATION_INTENTS
-from bot import keywords
-from bot.languages import KNOWN_LANGUAGE_CODES, SUPPORTED_LANGUAGES, fold
-from bot.location import US_STATE_CODES
-from bot.segments import count_segments, sms_text
+from bot.content.texts import ADVERTISED_WORD_KEYS, SYSTEM_KEYS, ContentBase, ContentError, group_label_key
+from bot.content.directory import KINDS, DirectoryError, Resource, Router, load_directory
+from bot.content import readability
+from bot.conversation.engine import CONVERSATION_INTENTS
+from bot.language import keywords
+from bot.language.languages import KNOWN_LANGUAGE_CODES, SUPPORTED_LANGUAGES, fold
+from bot.content.location import US_STATE_CODES
+from bot.language.segments import count_segments, sms_text
 
 #: A topic's first reply with its footer (and the menu, and the local-help message): 3 segments in GSM-7; 4 in UCS-2 (Chinese, Arabic,
 #: Vietnamese: 268 characters) so translators need not cut the key point (review T2).
@@ -349,7 +349,7 @@ def _check_advertised_words(report: Report, content: ContentBase, lang: str) -> 
         named = word and (f" {word} " in text if word.isascii() else word in text)
         if not named or keywords.command(word) != command:
             report.problems.append(
-                f"[{lang}] system.{key}: must tell people to send {word!r} (bot/keywords.py ADVERTISED[{command!r}])")
+                f"[{lang}] system.{key}: must tell people to send {word!r} (bot/language/keywords.py ADVERTISED[{command!r}])")
 
 
 def _budget(report: Report, lang: str, key: str, text: str, limit: int | None, by_encoding: bool = False) -> None:

@@ -7,7 +7,7 @@ import secrets
 import click
 from flask import Flask
 
-from bot.identity import sender_from_web_token
+from bot.clients.identity import sender_from_web_token
 from bot.services import EXTENSION
 
 
@@ -68,7 +68,7 @@ def register_outbound_commands(app: Flask) -> None:
     @outbound_group.command("status")
     def status_command():
         """Queue depth, scheduled retries, and failed sends with their reason."""
-        from bot.outbound import queue_status
+        from bot.outreach.outbound import queue_status
 
         status = queue_status(app.extensions[EXTENSION].settings)
         click.echo(f"queued: {status.queued}  waiting to retry: {status.scheduled}  failed: {len(status.failed)}")
@@ -78,7 +78,7 @@ def register_outbound_commands(app: Flask) -> None:
     @outbound_group.command("retry")
     def retry_command():
         """Send every failed message again."""
-        from bot.outbound import retry_failed
+        from bot.outreach.outbound import retry_failed
 
         click.echo(f"requeued {retry_failed(app.extensions[EXTENSION].settings)} failed message(s)")
 
@@ -87,8 +87,8 @@ def register_outbound_commands(app: Flask) -> None:
     @click.option("--body", required=True)
     def send_command(to, body):
         """Queue one message (to try the worker and your Twilio setup)."""
-        from bot.identity import InvalidSender, normalize_number
-        from bot.outbound import enqueue_message
+        from bot.clients.identity import InvalidSender, normalize_number
+        from bot.outreach.outbound import enqueue_message
 
         settings = app.extensions[EXTENSION].settings
         try:
@@ -127,9 +127,9 @@ def _audience_options(command):
 
 
 def register_broadcast_commands(app: Flask) -> None:
-    from bot.broadcasts import BroadcastError
-    from bot.outbound import OutboundNotConfigured
-    from bot.subscriptions import Audience
+    from bot.outreach.broadcasts import BroadcastError
+    from bot.outreach.outbound import OutboundNotConfigured
+    from bot.outreach.subscriptions import Audience
 
     def broadcasts():
         services = app.extensions[EXTENSION]

@@ -238,7 +238,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     ephemeral = secret_key is None or id_hash_key is None
     public_url = _optional(environ, "PUBLIC_URL")
     default_language = (environ.get("DEFAULT_LANGUAGE") or "en").strip().lower()
-    from bot.languages import SUPPORTED_LANGUAGES
+    from bot.language.languages import SUPPORTED_LANGUAGES
 
     if default_language not in SUPPORTED_LANGUAGES:
         raise ConfigError(
@@ -292,7 +292,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
 
 def _handoff_settings(environ: Mapping[str, str]) -> dict[str, Any]:
     """Staffing hours, handoff timings and console login limits (bot/handoff, bot/console)."""
-    from bot.hours import HoursError, parse_hours
+    from bot.timing.hours import HoursError, parse_hours
 
     try:
         hours = parse_hours(environ.get("STAFF_HOURS"), (environ.get("STAFF_TIMEZONE") or "UTC").strip())
@@ -340,7 +340,7 @@ def _positive_float(environ: Mapping[str, str], name: str, default: float) -> fl
 
 def _templates(raw: str | None) -> dict[str, str]:
     """``WHATSAPP_ALERT_TEMPLATES=en:HX…,es:HX…`` → {"en": "HX…", "es": "HX…"}."""
-    from bot.languages import SUPPORTED_LANGUAGES
+    from bot.language.languages import SUPPORTED_LANGUAGES
 
     templates = {}
     for item in (raw or "").replace(" ", ",").split(","):

@@ -13,17 +13,17 @@ import logging
 
 from flask import Flask, current_app
 
-from bot.answers import AnswerComposer
-from bot.broadcasts import Broadcasts
+from bot.content.answers import AnswerComposer
+from bot.outreach.broadcasts import Broadcasts
 from bot.config import ConfigError, Settings
-from bot.content import ContentBase
-from bot.directory import Router, load_directory, urgent_hotline_problem
-from bot.engine import ConversationEngine
-from bot.languages import SUPPORTED_LANGUAGES, LanguageDetector
-from bot.location import LocationResolver
-from bot.nlu import RasaClient
-from bot.store import Store, create_store
-from bot.subscriptions import Subscriptions
+from bot.content.texts import ContentBase
+from bot.content.directory import Router, load_directory, urgent_hotline_problem
+from bot.conversation.engine import ConversationEngine
+from bot.language.languages import SUPPORTED_LANGUAGES, LanguageDetector
+from bot.content.location import LocationResolver
+from bot.clients.nlu import RasaClient
+from bot.clients.store import Store, create_store
+from bot.outreach.subscriptions import Subscriptions
 from bot.handoff import build_gate, off_reason
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 from bot.config import PROJECT_ROOT, load_settings
-from bot.rasa_process import model_loaded, start_rasa, stop, wait_until_ready
+from bot.clients.rasa_process import model_loaded, start_rasa, stop, wait_until_ready
 
 RUN_DIR = PROJECT_ROOT / ".run"
 
@@ -47,7 +47,7 @@ def run_webhook(port: int) -> int:
     if settings.redis_url:
         print("==> starting the outbound worker (queue kyr-outbound)")
         rq = str(PROJECT_ROOT / ".venv" / "bin" / "rq")
-        from bot.worker import worker_command
+        from bot.outreach.worker import worker_command
 
         children.append(subprocess.Popen(worker_command(rq, settings.redis_url),
                                          cwd=PROJECT_ROOT))

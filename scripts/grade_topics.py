@@ -8,8 +8,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.content import load_topic  # noqa: E402
-from bot.readability import grade  # noqa: E402
+from bot.content.texts import load_topic  # noqa: E402
+from bot.content.readability import grade  # noqa: E402
 
 paths = [Path(p) for p in sys.argv[1:]] or sorted(Path("responses/topics").glob("*.yml"))
 for path in paths:

@@ -22,7 +22,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
 from bot import create_app
-from bot.rasa_process import start_rasa, stop, wait_until_ready
+from bot.clients.rasa_process import start_rasa, stop, wait_until_ready
 from tests.net import free_port, start_redis_server
 
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"

@@ -1,6 +1,6 @@
 """Floods get one polite notice, shared across workers; oversized requests are refused."""
 
-from bot.segments import sms_text
+from bot.language.segments import sms_text
 from tests.conftest import post_signed, sms_form, twiml_messages
 
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from bot.segments import sms_text
+from bot.language.segments import sms_text
 from tests.conftest import post_signed, sms_form, twiml_messages
 
 
@@ -64,7 +64,7 @@ def test_spanish_more_is_mas(app, client, phone):
 
 def test_first_contact_adds_the_disclaimer_once(app, client, phone):
     content = app.extensions["kyr"].content
-    from bot.engine import language_line
+    from bot.conversation.engine import language_line
 
     first = answer(client, phone, "hello")
     assert first[-1] == sms_text(content.text("system.welcome", "en") + "\n" + language_line(), "en")
@@ -105,7 +105,7 @@ def test_short_message_does_not_flip_language(app, client, phone):
 
 
 def test_delete_data_erases_the_session(app, client, phone, redis_client):
-    from bot.identity import sender_from_twilio
+    from bot.clients.identity import sender_from_twilio
     from tests.conftest import ID_HASH_KEY
 
     answer(client, phone, "my brother has an ice hold")
@@ -133,7 +133,7 @@ def test_location_entities_are_extracted(app):
 
 
 def test_language_menu_by_number(app, client, phone):
-    from bot.languages import SUPPORTED_LANGUAGES
+    from bot.language.languages import SUPPORTED_LANGUAGES
 
     answer(client, phone, "hello")
     menu = answer(client, phone, "LANGUAGE")

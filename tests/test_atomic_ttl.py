@@ -18,11 +18,11 @@ import pytest
 import redis
 from cryptography.fernet import Fernet
 
-from bot.broadcasts import broadcasts_for, recipients_key
+from bot.outreach.broadcasts import broadcasts_for, recipients_key
 from bot.config import load_settings
 from bot.handoff.outbox import WebOutbox
-from bot.identity import sender_from_twilio
-from bot.subscriptions import Audience
+from bot.clients.identity import sender_from_twilio
+from bot.outreach.subscriptions import Audience
 from tests.test_handoff import KEY, db_url
 
 #: Commands that can create a key (and so need a TTL with them).

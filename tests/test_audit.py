@@ -91,7 +91,7 @@ def test_cli_exit_code(app, clean_db, phone):
 @pytest.mark.parametrize("word", ["DELETE", "BORRAR", "EFASE", "SUPPRIMER", "APAGAR", "删除", "XÓA", "احذف"])
 def test_erase_by_text_in_every_language(app, client, phone, clean_db, word):
     redis_client = clean_db
-    from bot.identity import sender_from_twilio
+    from bot.clients.identity import sender_from_twilio
     from tests.conftest import ID_HASH_KEY
 
     post_signed(client, sms_form(phone, "i live in 60623"))

@@ -1,6 +1,6 @@
 """Odd bodies get a clear answer and leave state intact."""
 
-from bot.segments import sms_text
+from bot.language.segments import sms_text
 from tests.conftest import post_signed, sms_form, twiml_messages
 
 

@@ -22,10 +22,10 @@ import redis
 import requests
 
 from bot.config import load_settings
-from bot.content import ContentBase
-from bot.languages import SUPPORTED_LANGUAGES
-from bot.segments import sms_text
-from bot.staff import StaffDirectory
+from bot.content.texts import ContentBase
+from bot.language.languages import SUPPORTED_LANGUAGES
+from bot.language.segments import sms_text
+from bot.console.staff import StaffDirectory
 from tests.conftest import AUTH_TOKEN, free_port, sign, sms_form, twiml_messages, wait_until_healthy
 from tests.test_browser_embed import browser, chromium_path  # noqa: F401  (fixture and helper)
 from tests.test_handoff import KEY, PASSWORD, db_url

@@ -12,9 +12,9 @@ import pytest
 import redis
 from rq import Queue
 
-from bot.broadcasts import CAMPAIGN_ID_PATTERN, CAMPAIGN_PREFIX, alert_text, recipients_key
-from bot.identity import sender_from_twilio
-from bot.segments import count_segments
+from bot.outreach.broadcasts import CAMPAIGN_ID_PATTERN, CAMPAIGN_PREFIX, alert_text, recipients_key
+from bot.clients.identity import sender_from_twilio
+from bot.language.segments import count_segments
 from tests.conftest import ID_HASH_KEY, post_signed, sms_form, twiml_messages
 from tests.test_handoff import (  # noqa: F401  (handoff_url is a fixture)
     HANDOFF_ENV, handoff_url, log_in, make_staff, page_token,

@@ -19,7 +19,7 @@ import requests
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
-from bot.broadcasts import CAMPAIGN_PREFIX
+from bot.outreach.broadcasts import CAMPAIGN_PREFIX
 
 from tests.conftest import post_signed, serve, sms_form
 from tests.test_console_broadcasts import (  # noqa: F401  (admin, db, spanish_subscriber are fixtures)

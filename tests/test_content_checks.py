@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.catalogs import catalog_path, read_catalog, update_all, write_catalog
+from bot.content.catalogs import catalog_path, read_catalog, update_all, write_catalog
 from bot.checks import format_report, run_checks
-from bot import keywords
-from bot.content import ADVERTISED_WORD_KEYS, SYSTEM_KEYS
-from bot.engine import CONVERSATION_INTENTS
+from bot.language import keywords
+from bot.content.texts import ADVERTISED_WORD_KEYS, SYSTEM_KEYS
+from bot.conversation.engine import CONVERSATION_INTENTS
 
 
 def write(path: Path, data) -> None:
@@ -279,7 +279,7 @@ def test_spanish_si_that_folding_would_change_fails(tree):
 
 
 def test_a_text_must_name_the_word_the_bot_knows(tree):
-    """"Reply PERSONA" in a translation only helps if the bot knows PERSONA (bot/keywords.py)."""
+    """"Reply PERSONA" in a translation only helps if the bot knows PERSONA (bot/language/keywords.py)."""
     set_translation(tree, "system.handoff_offer", "Para hablar con alguien, responda HUMANO POR FAVOR.")
     problems = check(tree).problems
     assert any("[es] system.handoff_offer" in p and "persona" in p for p in problems), problems

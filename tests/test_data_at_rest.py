@@ -16,7 +16,7 @@ import redis
 
 from bot.config import load_settings
 from bot.services import build_services
-from bot.store import SESSION_PREFIX
+from bot.clients.store import SESSION_PREFIX
 from tests.net import start_redis_server
 
 KEY = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="

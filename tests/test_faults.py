@@ -12,7 +12,7 @@ import time
 import pytest
 import redis
 
-from bot.rasa_process import start_rasa, stop, wait_until_ready
+from bot.clients.rasa_process import start_rasa, stop, wait_until_ready
 from tests.conftest import free_port, post_signed, sms_form, twiml_messages
 
 DETAINER = "my brother is in county jail and they said ICE put a hold on him"

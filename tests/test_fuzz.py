@@ -5,7 +5,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.identity import sender_from_twilio
+from bot.clients.identity import sender_from_twilio
 from tests.conftest import ID_HASH_KEY, sign, sms_form, twiml_messages
 
 INJECTIONS = [

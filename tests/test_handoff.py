@@ -13,7 +13,7 @@ import re
 import pytest
 import redis
 
-from bot.identity import sender_from_twilio
+from bot.clients.identity import sender_from_twilio
 from tests.conftest import ID_HASH_KEY
 
 KEY = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="
@@ -66,10 +66,10 @@ import logging
 import threading
 import time
 
-from bot.hours import DAYS, HoursError, parse_hours
+from bot.timing.hours import DAYS, HoursError, parse_hours
 from bot.handoff.records import masked
-from bot.identity import sender_from_web_token
-from bot.segments import sms_text
+from bot.clients.identity import sender_from_web_token
+from bot.language.segments import sms_text
 from tests.conftest import post_signed, sms_form, twiml_messages
 
 ASK_ES = "quiero hablar con una persona"

@@ -16,9 +16,9 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
-from bot.hours import parse_hours
-from bot.identity import sender_from_web_token
-from bot.segments import sms_text
+from bot.timing.hours import parse_hours
+from bot.clients.identity import sender_from_web_token
+from bot.language.segments import sms_text
 from tests.conftest import ID_HASH_KEY, post_signed, sms_form, twiml_messages
 from tests.test_handoff import (  # noqa: F401  (handoff_url is a fixture)
     HANDOFF_ENV, closed_today, desk_of, handoff_of, handoff_url, queued_text, say, text,

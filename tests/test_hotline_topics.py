@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from bot.checks import TOPIC_FIRST_SEGMENTS
-from bot.content import ContentBase
-from bot.languages import SUPPORTED_LANGUAGES
-from bot.segments import count_segments, sms_text
+from bot.content.texts import ContentBase
+from bot.language.languages import SUPPORTED_LANGUAGES
+from bot.language.segments import count_segments, sms_text
 from tests.conftest import ROOT, post_signed, sms_form, twiml_messages
 
 NEW_TOPICS = ("court_date", "ice_checkin", "family_plan", "status_ending", "driving", "scams", "worker_rights",

@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.languages import NATIVE_NAMES, SUPPORTED_LANGUAGES, LanguageDetector, explicit_switch
-from bot.segments import sms_text
+from bot.language.languages import NATIVE_NAMES, SUPPORTED_LANGUAGES, LanguageDetector, explicit_switch
+from bot.language.segments import sms_text
 from tests.conftest import post_signed, sms_form, twiml_messages
 
 #: (language, topic) → a message as a person might text it.

@@ -1,7 +1,7 @@
 """Plain-language opt-outs: every request is caught, no rights question is.
 
 The phrases are matched on word boundaries after ``fold`` (see
-``bot/optout_phrases.py``). A phrase that matched a question such as "can
+``bot/language/optout_phrases.py``). A phrase that matched a question such as "can
 police stop me" would unsubscribe someone who needs an answer, so the
 questions below must match none, in any language.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot import keywords
+from bot.language import keywords
 
-from bot.keywords import COMMANDS
-from bot.languages import SUPPORTED_LANGUAGES, fold
-from bot.optout_phrases import OPT_OUT_PHRASES, RESUME_WORDS, SUBSCRIBE_WORDS
+from bot.language.keywords import COMMANDS
+from bot.language.languages import SUPPORTED_LANGUAGES, fold
+from bot.language.optout_phrases import OPT_OUT_PHRASES, RESUME_WORDS, SUBSCRIBE_WORDS
 
 ALL_PHRASES = [(lang, phrase) for lang, phrases in OPT_OUT_PHRASES.items() for phrase in phrases]
 

@@ -12,7 +12,7 @@ import redis
 from rq.job import Job
 
 from bot.config import load_settings
-from bot.outbound import enqueue_message, queue_status, retry_failed
+from bot.outreach.outbound import enqueue_message, queue_status, retry_failed
 from tests.twilio_peers import TO, run_worker_until
 
 def test_message_is_sent_through_prism(outbound_env, prism_url):

@@ -20,8 +20,8 @@ import pytest
 import redis
 from rq import Queue
 
-from bot.broadcasts import CAMPAIGN_ID_PATTERN, recipients_key
-from bot.subscriptions import Audience
+from bot.outreach.broadcasts import CAMPAIGN_ID_PATTERN, recipients_key
+from bot.outreach.subscriptions import Audience
 from tests.conftest import post_signed, sign, sms_form, twiml_messages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +73,7 @@ class Workers:
     def start(self, env: dict) -> subprocess.Popen:
         rq = Path(sys.executable).parent / "rq"
         process = subprocess.Popen(
-            [str(rq), "worker", "kyr-outbound", "--with-scheduler", "-w", "bot.worker.OutboundWorker", "--url", env["REDIS_URL"]],
+            [str(rq), "worker", "kyr-outbound", "--with-scheduler", "-w", "bot.outreach.worker.OutboundWorker", "--url", env["REDIS_URL"]],
             cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: the job's work horse dies with it
         )
@@ -271,7 +271,7 @@ def one_queued_alert(outreach_app, phone):
 def test_status_callback_url_carries_an_opaque_id_not_the_subscriber_hash(outreach_app, recording_peer, phone,
                                                                          redis_client):
     """The URL Twilio keeps (and logs) names no subscriber; a callback to it still records the status."""
-    from bot.broadcasts import AlertSender
+    from bot.outreach.broadcasts import AlertSender
     from tests.conftest import PUBLIC_URL
 
     peer = recording_peer()
@@ -426,7 +426,7 @@ def test_send_rate_never_exceeds_the_configured_limit(outreach_app, outreach_env
 @pytest.mark.parametrize("fault_peer", ["optout"], indirect=True)
 def test_21610_on_a_staff_reply_also_stops_alerts(outreach_app, outreach_env, fault_peer, phone):
     from bot.config import load_settings
-    from bot.outbound import enqueue_message
+    from bot.outreach.outbound import enqueue_message
     from tests.twilio_peers import run_worker_until
 
     env = {**outreach_env, "TWILIO_API_BASE_URL": f"http://127.0.0.1:{fault_peer.server_address[1]}"}

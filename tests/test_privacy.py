@@ -55,7 +55,7 @@ def test_redis_keys_hold_no_number_and_all_expire(client, phone, redis_client):
 
 
 def test_session_ttl_follows_config(make_app, phone, redis_client):
-    from bot.identity import sender_from_twilio
+    from bot.clients.identity import sender_from_twilio
     from tests.conftest import ID_HASH_KEY
 
     app = make_app(STATE_TTL_DAYS="2")
@@ -65,7 +65,7 @@ def test_session_ttl_follows_config(make_app, phone, redis_client):
 
 
 def test_same_person_same_key_across_formats_and_channels():
-    from bot.identity import sender_from_twilio
+    from bot.clients.identity import sender_from_twilio
 
     keys = {
         sender_from_twilio(raw, "k", "US").key
@@ -76,6 +76,6 @@ def test_same_person_same_key_across_formats_and_channels():
 
 
 def test_hash_depends_on_the_secret():
-    from bot.identity import sender_from_twilio
+    from bot.clients.identity import sender_from_twilio
 
     assert sender_from_twilio("+13125550100", "a", "US").key != sender_from_twilio("+13125550100", "b", "US").key

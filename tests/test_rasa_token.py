@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.nlu import RasaClient
+from bot.clients.nlu import RasaClient
 from tests.net import free_port
 
 TOKEN = "rasa-token-0123456789abcdef"

@@ -5,10 +5,10 @@ import re
 
 import pytest
 
-from bot.directory import Router, load_directory
-from bot.identity import sender_from_twilio
-from bot.location import Location
-from bot.segments import sms_text
+from bot.content.directory import Router, load_directory
+from bot.clients.identity import sender_from_twilio
+from bot.content.location import Location
+from bot.language.segments import sms_text
 from bot.services import location_resolver
 from tests.conftest import ID_HASH_KEY, post_signed, sms_form, twiml_messages
 
@@ -49,7 +49,7 @@ def test_city_and_state_names(resolver):
 
 
 def test_entities_prefer_zip_then_city_in_state(resolver):
-    from bot.nlu import Entity
+    from bot.clients.nlu import Entity
 
     assert resolver.from_entities([Entity("city", "Houston"), Entity("state", "TX")]) == Location("TX", "Harris")
     assert resolver.from_entities([Entity("zip", "60623"), Entity("state", "TX")]) == Location("IL", "Cook")

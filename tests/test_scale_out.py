@@ -12,7 +12,7 @@ import pytest
 import redis
 import requests
 
-from bot.identity import sender_from_twilio
+from bot.clients.identity import sender_from_twilio
 from tests.conftest import ID_HASH_KEY, free_port, wait_until_healthy, post_signed, sign, sms_form, twiml_messages
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,6 +1,6 @@
 """SMS segment counting follows GSM-7 / UCS-2 rules."""
 
-from bot.segments import count_segments, fold_to_gsm, sms_text
+from bot.language.segments import count_segments, fold_to_gsm, sms_text
 
 
 def test_gsm7_single_and_multi_segment():

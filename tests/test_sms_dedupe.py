@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from bot.identity import sender_from_twilio
+from bot.clients.identity import sender_from_twilio
 from tests.conftest import ID_HASH_KEY, post_signed, sign, sms_form, twiml_messages
 
 

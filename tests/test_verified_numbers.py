@@ -12,13 +12,13 @@ import pytest
 import yaml
 
 from bot import create_app
-from bot.answers import AnswerComposer, month_year
+from bot.content.answers import AnswerComposer, month_year
 from bot.config import ConfigError
-from bot.content import ContentBase
-from bot.directory import Router, load_directory, load_resources
-from bot.languages import SUPPORTED_LANGUAGES
-from bot.location import Location
-from bot.segments import sms_text
+from bot.content.texts import ContentBase
+from bot.content.directory import Router, load_directory, load_resources
+from bot.language.languages import SUPPORTED_LANGUAGES
+from bot.content.location import Location
+from bot.language.segments import sms_text
 from tests.conftest import ROOT, post_signed, sms_form, twiml_messages
 from tests.test_deploy_config import own_hotline, production_env, responses_copy
 
@@ -153,7 +153,7 @@ def test_composer_uses_the_clock_only_for_urgent_topics(office_and_night):
 
 
 def test_bad_hours_are_refused_with_the_entry_named(tmp_path):
-    from bot.directory import DirectoryError
+    from bot.content.directory import DirectoryError
 
     with pytest.raises(DirectoryError, match=r"directory.yml.broken.hours"):
         router_for(tmp_path, [entry("broken", hours="weekdays, mornings")])

@@ -1,6 +1,6 @@
 """The web chat page and its JSON API use the same engine as SMS."""
 
-from bot.languages import NATIVE_NAMES
+from bot.language.languages import NATIVE_NAMES
 
 
 def test_page_is_served_with_language_buttons(client):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.identity import sender_from_web_token
+from bot.clients.identity import sender_from_web_token
 from tests.conftest import ID_HASH_KEY, serve
 from tests.test_handoff import HANDOFF_ENV, desk_of, handoff_url  # noqa: F401 (fixture)
 

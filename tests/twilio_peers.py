@@ -101,7 +101,7 @@ def run_worker_until(env, job, states, timeout=60.0):
     """Run a real `rq worker` process (with its retry scheduler) until the job ends."""
     rq = Path(sys.executable).parent / "rq"
     worker = subprocess.Popen(
-        [str(rq), "worker", "kyr-outbound", "--with-scheduler", "-w", "bot.worker.OutboundWorker", "--url", env["REDIS_URL"]],
+        [str(rq), "worker", "kyr-outbound", "--with-scheduler", "-w", "bot.outreach.worker.OutboundWorker", "--url", env["REDIS_URL"]],
         cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + timeout

@@ -15,8 +15,8 @@ from flask import Blueprint, Flask, current_app
 from flask_wtf.csrf import CSRFProtect
 
 from bot.handoff import off_reason
-from bot.languages import SUPPORTED_LANGUAGES
-from bot.staff import ConsoleLogins, LoginLimiter, StaffDirectory
+from bot.language.languages import SUPPORTED_LANGUAGES
+from bot.console.staff import ConsoleLogins, LoginLimiter, StaffDirectory
 
 EXTENSION = "kyr_console"
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",

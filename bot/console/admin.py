@@ -8,8 +8,8 @@ from flask import flash, redirect, render_template, request, url_for
 
 from bot.console import bp, console
 from bot.console.auth import admin_required, current_staff
-from bot.languages import NATIVE_NAMES
-from bot.staff import ROLES, AccountError
+from bot.language.languages import NATIVE_NAMES
+from bot.console.staff import ROLES, AccountError
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 
 from bot.console import bp, console, csrf
 from bot.services import services
-from bot.staff import Account, Refusal
+from bot.console.staff import Account, Refusal
 
 log = logging.getLogger(__name__)
 

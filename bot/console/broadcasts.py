@@ -24,14 +24,14 @@ import zoneinfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from bot.broadcasts import CAMPAIGN_ID_PATTERN, BroadcastError, Broadcasts, Preview, recipients_key, review_digest
+from bot.outreach.broadcasts import CAMPAIGN_ID_PATTERN, BroadcastError, Broadcasts, Preview, recipients_key, review_digest
 from bot.console import bp
 from bot.console.auth import admin_required
-from bot.languages import NATIVE_NAMES, RTL_LANGUAGES, SUPPORTED_LANGUAGES
-from bot.location import US_STATE_CODES
-from bot.outbound import OutboundNotConfigured
+from bot.language.languages import NATIVE_NAMES, RTL_LANGUAGES, SUPPORTED_LANGUAGES
+from bot.content.location import US_STATE_CODES
+from bot.outreach.outbound import OutboundNotConfigured
 from bot.services import location_resolver, services
-from bot.subscriptions import Audience
+from bot.outreach.subscriptions import Audience
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import os
 import click
 from flask import Flask
 
-from bot.languages import SUPPORTED_LANGUAGES
-from bot.staff import AccountError
+from bot.language.languages import SUPPORTED_LANGUAGES
+from bot.console.staff import AccountError
 
 PASSWORD_ENV = "CONSOLE_ADMIN_PASSWORD"
 

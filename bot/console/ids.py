@@ -13,9 +13,9 @@ import re
 
 from flask import abort
 
-from bot.broadcasts import CAMPAIGN_ID_PATTERN
+from bot.outreach.broadcasts import CAMPAIGN_ID_PATTERN
 from bot.console import bp
-from bot.staff import USERNAME
+from bot.console.staff import USERNAME
 
 #: records.open() makes handoff ids with ``secrets.token_hex(8)``: 16 lower-case hex digits.
 HANDOFF_ID = re.compile(r"[0-9a-f]{16}")

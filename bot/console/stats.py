@@ -13,7 +13,7 @@ from bot.console import bp
 from bot.console.auth import admin_required
 from bot.console.charts import stacked_bars
 from bot.console.views import desk, topic_label
-from bot.languages import NATIVE_NAMES
+from bot.language.languages import NATIVE_NAMES
 
 DAYS_SHOWN = 14
 

@@ -17,9 +17,9 @@ from bot.console import bp, console
 from bot.console.auth import current_staff, login_required
 from bot.handoff.desk import NotOwner
 from bot.handoff.records import Handoff, masked
-from bot.languages import NATIVE_NAMES
-from bot.outbound import OutboundNotConfigured
-from bot.segments import MAX_BODY_CHARS
+from bot.language.languages import NATIVE_NAMES
+from bot.outreach.outbound import OutboundNotConfigured
+from bot.language.segments import MAX_BODY_CHARS
 from bot.services import services
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from rq.job import Job
 
 from bot.config import Settings
 from bot.handoff.outbox import WebOutbox
-from bot.outbound import enqueue_message
+from bot.outreach.outbound import enqueue_message
 
 _ERROR_CODE = re.compile(r"error (\d+)")
 #: RQ job status → what staff see.

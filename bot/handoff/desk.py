@@ -12,10 +12,10 @@ import logging
 import time
 from typing import Callable
 
-from bot.content import ContentBase
-from bot.location import Location
+from bot.content.texts import ContentBase
+from bot.content.location import Location
 from bot.handoff.delivery import Delivery
-from bot.hours import OpeningHours
+from bot.timing.hours import OpeningHours
 from bot.handoff.records import Entry, Handoff, HandoffRecords
 from bot.handoff.stats import HandoffStats
 
@@ -53,7 +53,7 @@ class HandoffDesk:
         self.content = content
         self.hours = hours
         self.rules = rules
-        #: The urgent hotline and legal help for a person (bot/answers.py), for notices sent by the sweep.
+        #: The urgent hotline and legal help for a person (bot/content/answers.py), for notices sent by the sweep.
         self.routed_values = routed_values or (lambda location, lang: {})
 
     @property

@@ -28,14 +28,14 @@ from typing import Any
 
 import redis
 
-from bot import keywords
-from bot.answers import URGENT_TOPICS, AnswerComposer
-from bot.engine import Reply
+from bot.language import keywords
+from bot.content.answers import URGENT_TOPICS, AnswerComposer
+from bot.conversation.engine import Reply
 from bot.handoff.desk import HandoffDesk
 from bot.handoff.records import Handoff
-from bot.identity import Sender
-from bot.languages import SUPPORTED_LANGUAGES, explicit_switch
-from bot.location import Location
+from bot.clients.identity import Sender
+from bot.language.languages import SUPPORTED_LANGUAGES, explicit_switch
+from bot.content.location import Location
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ from typing import Any
 import redis
 from cryptography.fernet import Fernet, InvalidToken
 
-from bot.location import Location
+from bot.content.location import Location
 
 PREFIX = "kyr:handoff:"
 OPEN_INDEX = PREFIX + "open"

@@ -28,8 +28,8 @@ from typing import Iterable
 import phonenumbers
 import yaml
 
-from bot.hours import HoursError, OpeningHours, parse_hours
-from bot.location import Location, LocationResolver
+from bot.timing.hours import HoursError, OpeningHours, parse_hours
+from bot.content.location import Location, LocationResolver
 
 KINDS = ("hotline", "defender", "legal_aid", "detention")
 #: Placeholder → the kind of directory entry that can stand in for it near the person.

@@ -136,9 +136,9 @@ def send_message(encrypted_to: str, encrypted_body: str) -> dict:
 
 def _record_opt_out(settings: Settings, fernet: Fernet, address: str) -> None:
     """Twilio says the person opted out (21610): stop their alerts too."""
-    from bot.identity import sender_from_twilio
-    from bot.store import create_store
-    from bot.subscriptions import Subscriptions
+    from bot.clients.identity import sender_from_twilio
+    from bot.clients.store import create_store
+    from bot.outreach.subscriptions import Subscriptions
 
     store = create_store(settings.redis_url)
     if store.kind == "redis":

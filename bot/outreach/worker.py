@@ -1,4 +1,4 @@
-"""The RQ worker class for the ``kyr-outbound`` queue: ``rq worker -w bot.worker.OutboundWorker``.
+"""The RQ worker class for the ``kyr-outbound`` queue: ``rq worker -w bot.outreach.worker.OutboundWorker``.
 
 RQ forks a fresh process for every job. Without this class each alert batch
 would import the bot and load the answer catalogs again (~3 s per job); here
@@ -11,7 +11,7 @@ import logging
 
 from rq import Worker
 
-from bot import broadcasts, outbound  # noqa: F401  (imported once, inherited by every job)
+from bot.outreach import broadcasts, outbound  # noqa: F401  (imported once, inherited by every job)
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class OutboundWorker(Worker):
 
 
 #: The command that runs a worker, for the Makefile, bot.stack and docker-compose to share.
-WORKER_ARGS = ("worker", "kyr-outbound", "--with-scheduler", "-w", "bot.worker.OutboundWorker")
+WORKER_ARGS = ("worker", "kyr-outbound", "--with-scheduler", "-w", "bot.outreach.worker.OutboundWorker")
 
 
 def worker_command(rq_binary: str, redis_url: str) -> list[str]:

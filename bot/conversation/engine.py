@@ -17,23 +17,23 @@ from typing import Any
 
 import redis
 
-from bot import keywords
-from bot.answers import URGENT_TOPICS, AnswerComposer
-from bot.content import ContentBase
-from bot.identity import Sender
-from bot.languages import (
+from bot.language import keywords
+from bot.content.answers import URGENT_TOPICS, AnswerComposer
+from bot.content.texts import ContentBase
+from bot.clients.identity import Sender
+from bot.language.languages import (
     NATIVE_NAMES,
     SUPPORTED_LANGUAGES,
     LanguageDetector,
-    explicit_switch,
     fold,
     languages_named_in,
 )
-from bot.location import Location, LocationResolver
-from bot.nlu import Entity, NluResult, NluUnavailable, RasaClient
-from bot.segments import MAX_BODY_CHARS
-from bot.store import Store, Turn
-from bot.subscriptions import Subscriptions
+from bot.content.location import Location, LocationResolver
+from bot.clients.nlu import Entity, NluResult, NluUnavailable, RasaClient
+from bot.language.segments import MAX_BODY_CHARS
+from bot.clients.store import Store, Turn
+from bot.conversation.optins import OptInBook
+from bot.conversation.steps import DECISION_STEPS, Message, has_words  # noqa: F401  (has_words: public name)
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +90,6 @@ def clean_text(text: str | None) -> str:
     return value[:MAX_BODY_CHARS]
 
 
-def has_words(text: str) -> bool:
-    """True when a message has at least one letter or digit (not only emoji/punctuation)."""
-    return any(ch.isalnum() for ch in text)
-
-
 class ConversationEngine:
     """Decides replies; holds no per-request state itself (safe across threads)."""
 
@@ -113,7 +108,7 @@ class ConversationEngine:
         topic_threshold: float | None = None,
         urgent_threshold: float | None = None,
         rate_limit_per_minute: int = 20,
-        subscriptions: Subscriptions | None = None,
+        subscriptions: OptInBook | None = None,
         handoff: Any = None,
     ):
         self.content = content
@@ -136,7 +131,8 @@ class ConversationEngine:
         #: Urgent topics start with the hotline, so a less sure answer still helps more than the menu.
         self.urgent_threshold = max(confidence_threshold, urgent_threshold or self.topic_threshold)
         self.rate_limit_per_minute = rate_limit_per_minute
-        #: Alert sign-ups (None without Redis or ENCRYPTION_KEY: JOIN says alerts are unavailable).
+        #: Alert sign-ups: an OptInBook, bot/outreach Subscriptions in production
+        #: (None without Redis or ENCRYPTION_KEY: JOIN says alerts are unavailable).
         self.subscriptions = subscriptions
         #: bot/handoff HandoffGate (None when handoff is off: "a person" gets handoff_unavailable).
         self.handoff = handoff
@@ -200,60 +196,22 @@ class ConversationEngine:
     # -- decisions -------------------------------------------------------
 
     def _decide(self, sender: Sender, body: str, session: dict[str, Any], lang: str) -> Reply:
-        # The language menu's numbers mean languages for the very next message only.
-        awaiting_language = session.pop("awaiting_language", False)
-        # Likewise a sub-menu's numbers mean its topics for the very next message only.
-        submenu = session.pop("submenu", None)
-        if not has_words(body):
-            return self._with_menu("system.empty_message", lang, "empty")
-
-        switched = explicit_switch(body)
-        if switched:
-            return self._with_menu("system.language_changed", switched, "change_language")
-
-        command = keywords.command(body)
-        if command:
-            return self._command(command, sender, session, keywords.command_language(body, lang))
-        if keywords.is_opt_out(body):
-            return self._stop(sender, session, lang)
-        if keywords.is_subscribe(body):
-            return self._subscribe(sender, session, keywords.subscribe_language(body, lang))
-        if session.get("stopped") and keywords.is_resume(body):
-            return self._resume(sender, session, lang)
-
-        number = keywords.menu_number(body)
-        if number is not None and awaiting_language and 1 <= number <= len(SUPPORTED_LANGUAGES):
-            chosen = SUPPORTED_LANGUAGES[number - 1]
-            return self._with_menu("system.language_changed", chosen, "change_language")
-        if number is not None and not keywords.looks_like_zip(body):
-            items = self.content.menu_groups.get(submenu) if submenu else self.content.menu
-            if items and 1 <= number <= len(items):
-                return self._menu_item(items[number - 1], session, lang)
-            return self._with_menu("system.not_understood", lang, "fallback")
-
-        labelled = self._labels.get(fold(body))
-        if labelled:
-            return self._menu_item(labelled, session, lang)
-
-        place = self._place_in_whole_message(body, session)
-        if place is not None:
-            return self._location_reply(place, session, lang)
-        if keywords.looks_like_zip(body):
-            return self._say("system.location_unknown", lang, "give_location")
-
-        detected = self.detector.detect(body)
-        if detected:
-            lang = detected
-        intent, entities, nlu_available = self._understand(body)
-        if intent == "give_location":
-            place = self.resolver.from_entities(entities)
-            reply = self._location_reply(place, session, lang) if place else self._say(
-                "system.location_unknown", lang, "give_location"
-            )
-        else:
-            self._learn_location(body, entities, session)
-            reply = self._answer(sender, intent, body, session, lang)
-        return dataclasses.replace(reply, nlu_available=nlu_available)
+        """The first step of DECISION_STEPS (bot/conversation/steps.py) that answers, answers."""
+        message = Message(
+            sender=sender,
+            body=body,
+            session=session,
+            lang=lang,
+            # The language menu's numbers mean languages for the very next message only.
+            awaiting_language=session.pop("awaiting_language", False),
+            # Likewise a sub-menu's numbers mean its topics for the very next message only.
+            submenu=session.pop("submenu", None),
+        )
+        for _name, step in DECISION_STEPS:
+            reply = step(self, message)
+            if reply is not None:
+                return reply
+        raise AssertionError("the understanding step always answers")
 
     def _understand(self, body: str) -> tuple[str | None, tuple[Entity, ...], bool]:
         """The intent we are confident about (else ``None``), entities, and whether Rasa answered."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from bot.languages import fold
-from bot.optout_phrases import OPT_OUT_PHRASES, RESUME_WORDS, SUBSCRIBE_WORDS
+from bot.language.languages import fold
+from bot.language.optout_phrases import OPT_OUT_PHRASES, RESUME_WORDS, SUBSCRIBE_WORDS
 
 #: Whole-message commands in every supported language, compared after ``fold``
 #: (lower case, no accents). Answers tell people to use these words, so a

@@ -25,7 +25,7 @@ from typing import Iterator
 import yaml
 from babel.messages.pofile import read_po
 
-from bot.directory import DirectoryError, Router, load_directory, load_resources
+from bot.content.directory import DirectoryError, Router, load_directory, load_resources
 
 TOPIC_FIELDS = ("menu_label", "first", "more")
 #: System messages the engine uses; ``make check-content`` requires each one.
@@ -72,7 +72,7 @@ SYSTEM_KEYS = (
     "handoff_offer",
     "handoff_language_set",
 )
-#: Handoff texts that tell people a word to send, and which word (bot/keywords.py ADVERTISED).
+#: Handoff texts that tell people a word to send, and which word (bot/language/keywords.py ADVERTISED).
 ADVERTISED_WORD_KEYS = {"handoff_offer": "person", "handoff_in_line": "leave", "handoff_in_line_unknown": "leave"}
 CATALOG_DOMAIN = "messages"
 

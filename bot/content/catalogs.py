@@ -1,6 +1,6 @@
 """Gettext catalogs for translators: extract English texts, update ``.po`` files.
 
-``python -m bot.catalogs update`` (``make translations``) writes
+``python -m bot.content.catalogs update`` (``make translations``) writes
 ``locales/messages.pot`` from ``responses/`` and brings every
 ``locales/<lang>/LC_MESSAGES/messages.po`` up to date. Entries are matched by
 their key (``msgctxt``): when the English text of a key changed, its old
@@ -24,8 +24,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 from bot.config import PROJECT_ROOT
-from bot.content import TOPIC_FIELDS, CATALOG_DOMAIN, normalize_block
-from bot.languages import SUPPORTED_LANGUAGES
+from bot.content.texts import TOPIC_FIELDS, CATALOG_DOMAIN, normalize_block
+from bot.language.languages import SUPPORTED_LANGUAGES
 
 PROJECT = "kyr-bot"
 

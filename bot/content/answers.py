@@ -16,9 +16,9 @@ from typing import Callable
 
 from babel.dates import format_skeleton
 
-from bot.content import ContentBase
-from bot.directory import ROUTED_PLACEHOLDERS, Router
-from bot.location import Location
+from bot.content.texts import ContentBase
+from bot.content.directory import ROUTED_PLACEHOLDERS, Router
+from bot.content.location import Location
 
 #: Topics whose answers name someone to call and need local help most: when the person's
 #: place is unknown, the first reply asks for a ZIP code (the others keep the shorter footer).

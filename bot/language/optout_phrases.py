@@ -4,10 +4,10 @@ US carriers (CTIA guidelines) and the FCC (TCPA consent rules, 2024 order)
 require honouring a request to stop texting made "by any reasonable means",
 not only the STOP keywords. Someone who writes "please stop texting me" or
 "no más mensajes" has opted out, and must get no more alerts. So besides the
-whole-message commands in ``bot/keywords.py`` the bot looks for these
+whole-message commands in ``bot/language/keywords.py`` the bot looks for these
 phrases anywhere in a message.
 
-Every phrase is written already folded (``bot.languages.fold``): lower case,
+Every phrase is written already folded (``bot.language.languages.fold``): lower case,
 accents and other combining marks dropped (Arabic short vowels and hamza
 marks too: "إلغاء" is "الغاء", "رسائل" is "رسايل"), punctuation, apostrophes
 included, turned into spaces ("don't" is "don t"), spaces collapsed. ``fold`` does not change
@@ -169,7 +169,7 @@ OPT_OUT_PHRASES: dict[str, tuple[str, ...]] = {
 }
 
 #: Whole messages that mean "sign me up for alerts" (JOIN). None is a command
-#: word of ``bot/keywords.py``. Not the Kreyòl "ale" (it also means "go"),
+#: word of ``bot/language/keywords.py``. Not the Kreyòl "ale" (it also means "go"),
 #: nor a bare Spanish "alerta" (a warning about ICE nearby, not a sign-up).
 SUBSCRIBE_WORDS: dict[str, tuple[str, ...]] = {
     "en": ("join", "subscribe", "alerts", "alert"),

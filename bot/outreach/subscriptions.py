@@ -18,8 +18,8 @@ from typing import Iterator
 import redis
 from cryptography.fernet import Fernet
 
-from bot.identity import Sender
-from bot.location import Location
+from bot.clients.identity import Sender
+from bot.content.location import Location
 
 SUBSCRIPTION_PREFIX = "kyr:sub:"
 ACTIVE = "active"

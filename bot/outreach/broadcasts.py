@@ -41,9 +41,9 @@ from rq import Queue, Retry
 from twilio.base.exceptions import TwilioRestException
 
 from bot.config import Settings, load_settings
-from bot.content import ContentBase
-from bot.languages import SUPPORTED_LANGUAGES
-from bot.outbound import (
+from bot.content.texts import ContentBase
+from bot.language.languages import SUPPORTED_LANGUAGES
+from bot.outreach.outbound import (
     JOB_TTL_SECONDS,
     OPTED_OUT_ERROR,
     QUEUE_NAME,
@@ -55,9 +55,9 @@ from bot.outbound import (
     sender_options,
     twilio_client,
 )
-from bot.segments import SegmentCount, count_segments, sms_text
-from bot.store import create_store
-from bot.subscriptions import Audience, Subscriber, Subscriptions
+from bot.language.segments import SegmentCount, count_segments, sms_text
+from bot.clients.store import create_store
+from bot.outreach.subscriptions import Audience, Subscriber, Subscriptions
 
 log = logging.getLogger(__name__)
 

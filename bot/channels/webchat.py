@@ -23,10 +23,10 @@ import secrets
 import redis
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
-from bot.identity import sender_from_web_token
-from bot.languages import NATIVE_NAMES, RTL_LANGUAGES, SUPPORTED_LANGUAGES
-from bot.security import origin_allowed
-from bot.segments import MAX_BODY_CHARS
+from bot.clients.identity import sender_from_web_token
+from bot.language.languages import NATIVE_NAMES, RTL_LANGUAGES, SUPPORTED_LANGUAGES
+from bot.channels.security import origin_allowed
+from bot.language.segments import MAX_BODY_CHARS
 from bot.services import services
 
 log = logging.getLogger(__name__)

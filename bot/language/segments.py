@@ -20,7 +20,7 @@ import unicodedata
 import gsm0338  # noqa: F401  (registers the "gsm03.38" codec)
 from unidecode import unidecode
 
-from bot.languages import GSM_FOLD_LANGUAGES
+from bot.language.languages import GSM_FOLD_LANGUAGES
 
 GSM_CODEC = "gsm03.38"
 MAX_BODY_CHARS = 1600

@@ -15,11 +15,11 @@ import traceback
 from flask import Blueprint, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.identity import InvalidSender, message_key, sender_from_twilio
+from bot.clients.identity import InvalidSender, message_key, sender_from_twilio
 from bot.services import services
-from bot.segments import sms_text
-from bot.store import PENDING
-from bot.twilio_signature import validate_twilio_request
+from bot.language.segments import sms_text
+from bot.clients.store import PENDING
+from bot.channels.twilio_signature import validate_twilio_request
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__)

@@ -13,7 +13,7 @@ import re
 
 import zipcodes
 
-from bot.languages import fold
+from bot.language.languages import fold
 
 #: US states, DC and territories: code → names people use (English and Spanish).
 STATE_NAMES: dict[str, tuple[str, ...]] = {

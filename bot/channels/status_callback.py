@@ -16,9 +16,9 @@ import re
 
 from flask import Blueprint, request
 
-from bot.broadcasts import SEND_ID_PATTERN
+from bot.outreach.broadcasts import SEND_ID_PATTERN
 from bot.services import services
-from bot.twilio_signature import validate_twilio_request
+from bot.channels.twilio_signature import validate_twilio_request
 
 log = logging.getLogger(__name__)
 bp = Blueprint("status_callback", __name__)

@@ -1,0 +1,1 @@
+"""The conversation: the engine that decides what to say to one message."""

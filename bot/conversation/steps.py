@@ -1,0 +1,147 @@
+"""The engine's decision order, as data.
+
+``DECISION_STEPS`` is the order in which the engine (bot/conversation/engine.py ``_decide``)
+tries to answer one message. Each step is a small function that gets the engine and the
+message and returns a Reply, or None to pass to the next step. The last step, understanding
+(Rasa NLU, or keywords when Rasa is down), always answers, so the bot never goes silent.
+A new step (the voice keypad, say) is one function and one entry in the list.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any, Callable
+
+from bot.clients.identity import Sender
+from bot.language import keywords
+from bot.language.languages import SUPPORTED_LANGUAGES, explicit_switch, fold
+
+if TYPE_CHECKING:
+    from bot.conversation.engine import ConversationEngine, Reply
+
+
+@dataclasses.dataclass
+class Message:
+    """One incoming message as the steps see it."""
+
+    sender: Sender
+    body: str
+    session: dict[str, Any]
+    lang: str
+    #: The language menu's numbers mean languages for the very next message only.
+    awaiting_language: bool
+    #: Likewise a sub-menu's numbers mean its topics for the very next message only.
+    submenu: str | None
+
+
+Step = Callable[["ConversationEngine", Message], "Reply | None"]
+
+
+def has_words(text: str) -> bool:
+    """True when a message has at least one letter or digit (not only emoji/punctuation)."""
+    return any(ch.isalnum() for ch in text)
+
+
+def empty_message(engine: ConversationEngine, msg: Message) -> Reply | None:
+    if not has_words(msg.body):
+        return engine._with_menu("system.empty_message", msg.lang, "empty")
+    return None
+
+
+def language_switch(engine: ConversationEngine, msg: Message) -> Reply | None:
+    """"español", "english please": the language changes at once."""
+    switched = explicit_switch(msg.body)
+    if switched:
+        return engine._with_menu("system.language_changed", switched, "change_language")
+    return None
+
+
+def keyword_command(engine: ConversationEngine, msg: Message) -> Reply | None:
+    """MENU, MORE, HELP, STOP, START, DELETE, LANGUAGE, PERSON, LEAVE in every language."""
+    command = keywords.command(msg.body)
+    if command:
+        return engine._command(command, msg.sender, msg.session, keywords.command_language(msg.body, msg.lang))
+    return None
+
+
+def opt_out(engine: ConversationEngine, msg: Message) -> Reply | None:
+    """"no more messages" and the like: all outreach stops."""
+    if keywords.is_opt_out(msg.body):
+        return engine._stop(msg.sender, msg.session, msg.lang)
+    return None
+
+
+def subscribe(engine: ConversationEngine, msg: Message) -> Reply | None:
+    """JOIN/ALERTAS: opt in to alerts."""
+    if keywords.is_subscribe(msg.body):
+        return engine._subscribe(msg.sender, msg.session, keywords.subscribe_language(msg.body, msg.lang))
+    return None
+
+
+def resume(engine: ConversationEngine, msg: Message) -> Reply | None:
+    """YES/START after a STOP."""
+    if msg.session.get("stopped") and keywords.is_resume(msg.body):
+        return engine._resume(msg.sender, msg.session, msg.lang)
+    return None
+
+
+def menu_number(engine: ConversationEngine, msg: Message) -> Reply | None:
+    """A number: a language right after the language menu, else the (sub-)menu's item."""
+    number = keywords.menu_number(msg.body)
+    if number is not None and msg.awaiting_language and 1 <= number <= len(SUPPORTED_LANGUAGES):
+        chosen = SUPPORTED_LANGUAGES[number - 1]
+        return engine._with_menu("system.language_changed", chosen, "change_language")
+    if number is not None and not keywords.looks_like_zip(msg.body):
+        items = engine.content.menu_groups.get(msg.submenu) if msg.submenu else engine.content.menu
+        if items and 1 <= number <= len(items):
+            return engine._menu_item(items[number - 1], msg.session, msg.lang)
+        return engine._with_menu("system.not_understood", msg.lang, "fallback")
+    return None
+
+
+def menu_label(engine: ConversationEngine, msg: Message) -> Reply | None:
+    """A topic's or group's menu label, in any language ("Fix an old conviction")."""
+    labelled = engine._labels.get(fold(msg.body))
+    if labelled:
+        return engine._menu_item(labelled, msg.session, msg.lang)
+    return None
+
+
+def place(engine: ConversationEngine, msg: Message) -> Reply | None:
+    """A ZIP code or a state on its own (a city only when asked); an unknown ZIP says so."""
+    found = engine._place_in_whole_message(msg.body, msg.session)
+    if found is not None:
+        return engine._location_reply(found, msg.session, msg.lang)
+    if keywords.looks_like_zip(msg.body):
+        return engine._say("system.location_unknown", msg.lang, "give_location")
+    return None
+
+
+def understanding(engine: ConversationEngine, msg: Message) -> Reply | None:
+    """Everything else: detect the language, ask the NLU, answer the intent (or the menu)."""
+    lang = engine.detector.detect(msg.body) or msg.lang
+    intent, entities, nlu_available = engine._understand(msg.body)
+    if intent == "give_location":
+        found = engine.resolver.from_entities(entities)
+        reply = engine._location_reply(found, msg.session, lang) if found else engine._say(
+            "system.location_unknown", lang, "give_location"
+        )
+    else:
+        engine._learn_location(msg.body, entities, msg.session)
+        reply = engine._answer(msg.sender, intent, msg.body, msg.session, lang)
+    return dataclasses.replace(reply, nlu_available=nlu_available)
+
+
+#: The decision order: the first step that returns a Reply answers the message.
+DECISION_STEPS: tuple[tuple[str, Step], ...] = (
+    ("empty message", empty_message),
+    ("explicit language switch", language_switch),
+    ("keyword command", keyword_command),
+    ("opt-out", opt_out),
+    ("subscribe", subscribe),
+    ("resume", resume),
+    ("menu number", menu_number),
+    ("menu label", menu_label),
+    ("place", place),
+    ("understanding", understanding),
+)

@@ -1,0 +1,1 @@
+"""Time rules below config: the staffing/opening-hours parser."""
