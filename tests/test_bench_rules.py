@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import ast
 
-from bot.answers import URGENT_TOPICS
+from bot.content.answers import URGENT_TOPICS
 from bot.config import load_settings
-from bot.engine import AMBIGUITY_MARGIN, CONVERSATION_INTENTS
+from bot.conversation.engine import AMBIGUITY_MARGIN, CONVERSATION_INTENTS
 from tests.conftest import ROOT
 
 
