@@ -83,13 +83,13 @@ def test_after_an_urgent_message_questions_menu_and_language_still_get_answers(a
 
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_place_in_line_is_said_now_and_then_with_an_honest_estimate(make_app, handoff_url, phone, lang):
-    app = make_app(REDIS_URL=handoff_url, HANDOFF_LINE_NOTICE_MINUTES="0.02", **HANDOFF_ENV)  # 1.2 s
+    app = make_app(REDIS_URL=handoff_url, HANDOFF_LINE_NOTICE_MINUTES="0.05", **HANDOFF_ENV)  # 3 s
     client = app.test_client()
     say(client, phone, ASK[lang])
     question, _ = QUESTION[lang]
     # Right after "a person will reply", no place in line yet: just the answer.
     assert len(say(client, phone, question)) == 1
-    time.sleep(1.3)
+    time.sleep(3.2)
     # No recent claims: no minutes promised.
     replies = say(client, phone, question)
     assert replies[-1] == text(app, "system.handoff_in_line_unknown", lang, position="1")
@@ -97,7 +97,7 @@ def test_place_in_line_is_said_now_and_then_with_an_honest_estimate(make_app, ha
     now = time.time()
     for at in (now - 600, now - 300, now - 60):  # staff claimed someone every 4-5 minutes lately
         desk_of(app).stats.claimed(0, now=at)
-    time.sleep(1.3)
+    time.sleep(3.2)
     replies = say(client, phone, question)
     assert replies[-1] == text(app, "system.handoff_in_line", lang, position="1", minutes="5")
 
@@ -148,13 +148,13 @@ def test_claimed_language_switch_is_confirmed_and_shown_to_staff(app, client, ph
 
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_claimed_but_unanswered_gets_one_reading_notice_with_the_hotline(make_app, handoff_url, phone, lang):
-    app = make_app(REDIS_URL=handoff_url, HANDOFF_REPLY_MINUTES="0.02", **HANDOFF_ENV)  # 1.2 s
+    app = make_app(REDIS_URL=handoff_url, HANDOFF_REPLY_MINUTES="0.05", **HANDOFF_ENV)  # 3 s
     client = app.test_client()
     say(client, phone, ASK[lang])
     handoff = handoff_of(app, phone)
     desk_of(app).claim(handoff.id, "ana")
     assert say(client, phone, "?") == []  # inside the window: quiet
-    time.sleep(1.3)
+    time.sleep(3.2)
     reading = say(client, phone, "hello??")
     values = engine(app).answers.routed_values(None, lang, urgent=True)
     expected = app.extensions["kyr"].content.text("system.handoff_reading", lang, values)
@@ -162,7 +162,7 @@ def test_claimed_but_unanswered_gets_one_reading_notice_with_the_hotline(make_ap
     assert say(client, phone, "hello???") == []  # once per unanswered stretch
     desk_of(app).reply(desk_of(app).get(handoff.id), "ana", "Hi, Ana here")
     assert say(client, phone, "thanks") == []  # answered: the clock starts again
-    time.sleep(1.3)
+    time.sleep(3.2)
     assert say(client, phone, "are you there") == [sms_text(expected, lang)]
 
 
@@ -288,19 +288,20 @@ def test_messages_racing_a_claim_are_answered_before_it_and_recorded_once(app, c
     def staff() -> None:
         start.wait()
         time.sleep(0.15)
+        claimed_at.append(time.monotonic())  # the claim may take effect from here...
         assert desk_of(app).claim(handoff_id, "ana")
-        claimed_at.append(time.monotonic())
+        claimed_at.append(time.monotonic())  # ...and has by here
 
     threads = [threading.Thread(target=person, args=(n,)) for n in range(8)] + [threading.Thread(target=staff)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(results) == 8 and claimed_at
+    assert len(results) == 8 and len(claimed_at) == 2
     for began, ended, replies in results:
-        if ended < claimed_at[0] - 0.05:
+        if ended < claimed_at[0]:
             assert replies, "a message answered before the claim got no reply"
-        if began > claimed_at[0] + 0.05:
+        if began > claimed_at[1]:
             assert replies == [], "the bot spoke after staff claimed the conversation"
     said = [e.text for e in desk_of(app).entries(handoff_id) if e.who == "person"]
     assert sorted(said[1:]) == sorted(f"hello {n}" for n in range(8))
