@@ -37,3 +37,15 @@ def start_redis_server(binary: str, workdir, *extra: str) -> tuple[subprocess.Po
             time.sleep(0.05)
     process.kill()
     raise RuntimeError("redis-server did not start")
+
+
+def write_json(handler, status: int, payload: dict) -> None:
+    """Answer an ``http.server`` request with JSON (the local test peers share this)."""
+    import json
+
+    data = json.dumps(payload).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)

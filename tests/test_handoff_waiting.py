@@ -20,8 +20,8 @@ from bot.timing.hours import parse_hours
 from bot.clients.identity import sender_from_web_token
 from bot.language.segments import sms_text
 from tests.conftest import ID_HASH_KEY, post_signed, sms_form, twiml_messages
-from tests.test_handoff import (  # noqa: F401  (handoff_url is a fixture)
-    HANDOFF_ENV, closed_today, desk_of, handoff_of, handoff_url, queued_text, say, text,
+from tests.test_handoff import (  # noqa: F401  (app, client and handoff_url are fixtures)
+    HANDOFF_ENV, app, client, closed_today, desk_of, handoff_of, handoff_url, queued_text, say, text,
 )
 
 #: Per language: an urgent message, a follow-up question on the same topic, and the topic.
@@ -48,16 +48,6 @@ def first_words(app, key: str, lang: str) -> str:
 
 def jobs_queue(url: str) -> Queue:
     return Queue("kyr-outbound", connection=redis.Redis.from_url(url))
-
-
-@pytest.fixture
-def app(make_app, handoff_url):
-    return make_app(REDIS_URL=handoff_url, **HANDOFF_ENV)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 # -- 1. while waiting, the bot keeps answering ------------------------------------------

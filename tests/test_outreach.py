@@ -256,13 +256,13 @@ def test_worker_killed_mid_broadcast_sends_nobody_twice(outreach_app, outreach_e
     assert book.progress(campaign).by_summary == {"sent": count}
 
 
-def one_queued_alert(outreach_app, phone):
+def one_queued_alert(outreach_app, phone, peer_url=None, alert="x"):
     """A subscriber with one started broadcast: (app, client, broadcasts, campaign, status callback path)."""
-    app = outreach_app()
+    app = outreach_app(peer_url) if peer_url else outreach_app()
     client = app.test_client()
     text(client, phone, "JOIN")
     book = app.extensions["kyr"].broadcasts
-    campaign = book.create({"en": "x"}, Audience())
+    campaign = book.create({"en": alert}, Audience())
     book.start(campaign.id)
     recipient = book.client.hkeys(recipients_key(campaign.id))[0]
     return app, client, book, campaign, f"/sms/status?s={book.new_send_id(campaign.id, recipient)}"
@@ -275,12 +275,7 @@ def test_status_callback_url_carries_an_opaque_id_not_the_subscriber_hash(outrea
     from tests.conftest import PUBLIC_URL
 
     peer = recording_peer()
-    app = outreach_app(peer.url)
-    client = app.test_client()
-    text(client, phone, "JOIN")
-    book = app.extensions["kyr"].broadcasts
-    campaign = book.create({"en": "Know your rights workshop."}, Audience())
-    book.start(campaign.id)
+    app, client, book, campaign, _ = one_queued_alert(outreach_app, phone, peer.url, "Know your rights workshop.")
     recipient = book.client.hkeys(recipients_key(campaign.id))[0]
     assert AlertSender(book, book.get(campaign.id)).send(recipient) == "sent"  # what the worker runs
     url = peer.messages[0]["StatusCallback"]

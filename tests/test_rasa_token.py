@@ -7,14 +7,13 @@ server speaking Rasa's parse and status answers records what the app sends.
 from __future__ import annotations
 
 import http.server
-import json
 import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from bot.clients.nlu import RasaClient
-from tests.net import free_port
+from tests.net import free_port, write_json
 
 TOKEN = "rasa-token-0123456789abcdef"
 
@@ -41,12 +40,7 @@ class FakeRasaHandler(http.server.BaseHTTPRequestHandler):
             payload, status = {"status": "failure", "reason": "NotAuthenticated"}, 401
         else:
             status = 200
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        write_json(self, status, payload)
 
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))

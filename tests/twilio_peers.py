@@ -4,7 +4,6 @@ real `rq worker` runner. Fixtures are registered in conftest.py.
 """
 
 import http.server
-import json
 import os
 import random
 import subprocess
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.net import free_port
+from tests.net import free_port, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "node_modules" / "@twilio-alpha" / "mcp" / "twilio-oai" / "spec" / "json" / "twilio_api_v2010.json"
@@ -67,12 +66,7 @@ class FaultHandler(http.server.BaseHTTPRequestHandler):
             status = 400
         else:
             payload, status = {"code": 20500, "message": "Internal Server Error", "status": 500}, 500
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        write_json(self, status, payload)
 
     def log_message(self, *args):
         pass
@@ -152,12 +146,7 @@ class RecordingPeer(http.server.ThreadingHTTPServer):
 
 class RecordingHandler(http.server.BaseHTTPRequestHandler):
     def _json(self, status: int, payload: dict) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        write_json(self, status, payload)
 
     def do_POST(self):
         from urllib.parse import parse_qs
