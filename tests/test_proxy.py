@@ -1,14 +1,6 @@
 """Behind a TLS-terminating proxy: signatures stay right, spoofed X-Forwarded-* does not help."""
 
-from tests.conftest import AUTH_TOKEN, post_signed, sign, sms_form
-
-PROXY_HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "bot.example.org", "X-Forwarded-For": "54.0.0.1"}
-
-
-def test_valid_request_through_the_proxy(make_app, phone):
-    app = make_app(TRUSTED_PROXY_HOPS="1")
-    response = post_signed(app.test_client(), sms_form(phone, "hello"), headers=PROXY_HEADERS)
-    assert response.status_code == 200
+from tests.conftest import sign, sms_form
 
 
 def test_spoofed_forwarded_host_does_not_validate_a_forged_signature(make_app, phone):
@@ -18,15 +10,6 @@ def test_spoofed_forwarded_host_does_not_validate_a_forged_signature(make_app, p
     forged = sign(form, base="https://evil.example.com", token="attacker-token")
     headers = {"X-Twilio-Signature": forged, "X-Forwarded-Host": "evil.example.com, bot.example.org",
                "X-Forwarded-Proto": "https"}
-    assert app.test_client().post("/sms", data=form, headers=headers).status_code == 403
-
-
-def test_signature_for_spoofed_host_with_real_token_still_fails(make_app, phone):
-    """Even a signature made with the real token for another host is refused: only PUBLIC_URL counts."""
-    app = make_app(TRUSTED_PROXY_HOPS="1")
-    form = sms_form(phone, "hello")
-    signature = sign(form, base="https://evil.example.com", token=AUTH_TOKEN)
-    headers = {"X-Twilio-Signature": signature, "X-Forwarded-Host": "evil.example.com", "X-Forwarded-Proto": "https"}
     assert app.test_client().post("/sms", data=form, headers=headers).status_code == 403
 
 

@@ -15,15 +15,6 @@ def session_turns(redis_client, phone) -> int:
     return json.loads(raw)["turns"] if raw else 0
 
 
-def test_sequential_retry_gets_same_reply_and_one_step(client, phone, redis_client):
-    form = sms_form(phone, "my brother has an ice hold at the county jail")
-    first = post_signed(client, form)
-    second = post_signed(client, form)
-    assert first.status_code == second.status_code == 200
-    assert first.data == second.data
-    assert session_turns(redis_client, phone) == 1
-
-
 def test_ten_concurrent_deliveries_are_processed_once(live_server, phone, redis_client):
     form = sms_form(phone, "should we pay bail for my brother")
     headers = {"X-Twilio-Signature": sign(form)}

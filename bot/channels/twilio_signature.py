@@ -47,4 +47,5 @@ def validate_twilio_request(view):
             return "Invalid Twilio signature.\n", 403
         return view(*args, **kwargs)
 
+    wrapper.twilio_signed = True  # tests/test_signed_requests.py finds every signed route by this
     return wrapper
