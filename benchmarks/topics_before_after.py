@@ -160,12 +160,13 @@ def main(argv: list[str] | None = None) -> int:
           f"{CONFIDENCE_THRESHOLD}) vs after (this model; a topic needs >= {TOPIC_THRESHOLD}, an urgent topic >= "
           f"{URGENT_THRESHOLD}); margin >= {AMBIGUITY_MARGIN}, else the menu. 'wrong' = another topic's answer.")
     print(f"{'locale':<7}{'n':>5} | {'acc before':>10}{'after':>7} | {'wrong before':>12}{'after':>7} | "
-          f"{'old-topic wrong before':>22}{'after':>7}")
+          f"{'old-topic wrong before':>22}{'after':>7} | {'this model at 0.5: acc':>22}{'wrong':>7}")
     totals = {"n": 0, "wb": 0, "wa": 0, "ob": 0, "oa": 0}
     for locale in after:
         b, a = before.get(locale, {}), after[locale]
         print(f"{locale:<7}{a['n']:>5} | {b.get('accuracy', 0):>10.3f}{a['accuracy']:>7.3f} | {b.get('wrong', 0):>12}"
-              f"{a['wrong']:>7} | {b.get('old_topic_wrong', 0):>22}{a['old_topic_wrong']:>7}")
+              f"{a['wrong']:>7} | {b.get('old_topic_wrong', 0):>22}{a['old_topic_wrong']:>7} | "
+              f"{after_old_rule[locale]['accuracy']:>22.3f}{after_old_rule[locale]['wrong']:>7}")
         totals["n"] += a["n"]
         totals["wb"] += b.get("wrong", 0)
         totals["wa"] += a["wrong"]

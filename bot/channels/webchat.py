@@ -121,12 +121,6 @@ def client_origin() -> str:
     return hmac.new(services().settings.id_hash_key.encode(), b"addr:" + address.encode(), hashlib.sha256).hexdigest()
 
 
-def _new_chats_key(address: str) -> str:
-    """Keyed hash of the client address: the address itself is never stored."""
-    digest = hmac.new(services().settings.id_hash_key.encode(), b"addr:" + address.encode(), hashlib.sha256)
-    return NEW_CHATS_PREFIX + digest.hexdigest()
-
-
 def new_chat_wait() -> int:
     """Count one new chat for this client address; seconds to wait when over the hourly limit, else 0.
 
@@ -138,7 +132,7 @@ def new_chat_wait() -> int:
     svc = services()
     if svc.store.kind != "redis":
         return 0
-    key = _new_chats_key(request.remote_addr or "unknown")
+    key = NEW_CHATS_PREFIX + client_origin()
     try:
         pipe = svc.store.client.pipeline(transaction=True)
         pipe.incr(key)

@@ -250,15 +250,19 @@ class HandoffRecords:
     def page(self, languages: set[str] | None, offset: int, limit: int) -> tuple[list[Handoff], int]:
         """One page of the queue, and how many are open in all (in these languages)."""
         ids = self.queue_ids(languages)
+        handoffs = [h for h in self._live(ids[offset:offset + limit]) if languages is None or h.lang in languages]
+        return handoffs, len(ids)
+
+    def _live(self, ids: list[str]) -> list[Handoff]:
+        """The handoffs of ``ids`` that are still open, in that order; ended or expired ones leave the index."""
         handoffs = []
-        for handoff_id in ids[offset:offset + limit]:
+        for handoff_id in ids:
             handoff = self.get(handoff_id)
             if handoff is None or handoff.closed:
-                self._index(keys=[OPEN_INDEX], args=[handoff_id, "", self.open_ttl])  # expired or ended
+                self._index(keys=[OPEN_INDEX], args=[handoff_id, "", self.open_ttl])
                 continue
-            if languages is None or handoff.lang in languages:
-                handoffs.append(handoff)
-        return handoffs, len(ids)
+            handoffs.append(handoff)
+        return handoffs
 
     def position(self, handoff_id: str) -> int | None:
         """Place in line among people nobody has claimed yet (1 = next), or None."""
@@ -286,16 +290,7 @@ class HandoffRecords:
 
     def open_handoffs(self) -> list[Handoff]:
         """Every open handoff, urgent first, then longest wait first."""
-        raw = self.client.get(OPEN_INDEX)
-        ids = list(json.loads(raw)) if raw else []
-        handoffs = []
-        for handoff_id in ids:
-            handoff = self.get(handoff_id)
-            if handoff is None or handoff.closed:
-                self._index(keys=[OPEN_INDEX], args=[handoff_id, "", self.open_ttl])  # expired or ended
-                continue
-            handoffs.append(handoff)
-        return sorted(handoffs, key=lambda h: (not h.urgent, h.created))
+        return self._live(self.queue_ids())
 
     def claim(self, handoff_id: str, staff: str) -> bool:
         """True for exactly one caller, however many claim at once."""

@@ -49,6 +49,7 @@ class Summary:
 class HandoffStats:
     def __init__(self, client: redis.Redis):
         self.client = client
+        self._recent = client.register_script(_RECENT_SCRIPT)
 
     def _incr(self, key: str) -> None:
         pipe = self.client.pipeline()
@@ -63,7 +64,7 @@ class HandoffStats:
 
     def claimed(self, wait_seconds: float, now: float | None = None) -> None:
         self._incr(f"{PREFIX}wait:{today()}:{min(int(wait_seconds // 60), MAX_WAIT_BUCKET)}")
-        self.client.eval(_RECENT_SCRIPT, 1, RECENT_CLAIMS, now or time.time(), RECENT_CLAIMS_KEPT, RECENT_CLAIMS_WINDOW)
+        self._recent(keys=[RECENT_CLAIMS], args=[now or time.time(), RECENT_CLAIMS_KEPT, RECENT_CLAIMS_WINDOW])
 
     def estimate_minutes(self, position: int, now: float | None = None) -> int | None:
         """About how long someone at ``position`` will wait, from the pace of recent claims.
