@@ -49,6 +49,10 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(status_callback_bp)
     app.register_blueprint(webchat_bp)
     app.register_blueprint(health_bp)
+    if settings.app_env != "production":
+        from bot.channels.simulator import bp as simulator_bp
+
+        app.register_blueprint(simulator_bp)  # /simulator: a phone in the browser (development only)
 
     from bot import console
 

@@ -208,11 +208,59 @@ def check_production(environ: Mapping[str, str]) -> None:
             problems.append(f"{name} is not set ({why})")
         elif name in PRODUCTION_SECRETS and (value.lower() in PLACEHOLDER_SECRETS or len(value) < 16):
             problems.append(f"{name} is a placeholder or too short ({why}); use a long random value")
+    if (environ.get("DEV_SECRETS_FILE") or "").strip():
+        problems.append("DEV_SECRETS_FILE is set (make run's development secrets are never used in production); unset it")
     rasa_token = (environ.get("RASA_TOKEN") or "").strip()
     if rasa_token and (rasa_token.lower() in PLACEHOLDER_SECRETS or len(rasa_token) < 16):
         problems.append("RASA_TOKEN is a placeholder or too short (Rasa's --auth-token); use a long random value")
     if problems:
         raise ConfigError("APP_ENV=production refuses to start: " + "; ".join(problems))
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``NAME=value`` lines (``#`` comments and blank lines skipped), as ``make run`` writes them."""
+    values = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not re.fullmatch(r"[A-Z][A-Z0-9_]*", name.strip()):
+            raise ConfigError(f"{path}:{number}: expected NAME=value")
+        values[name.strip()] = value.strip()
+    return values
+
+
+def with_dev_secrets(environ: Mapping[str, str]) -> Mapping[str, str]:
+    """Development only: fill unset variables from ``DEV_SECRETS_FILE`` (``make run`` writes it).
+
+    Sessions, staff accounts and encrypted jobs survive a restart of ``make run``
+    because its keys are generated once and kept there. The environment always
+    wins. ``load_settings`` never calls this in production (and refuses the variable there).
+    """
+    path = _optional(environ, "DEV_SECRETS_FILE")
+    if path is None:
+        return environ
+    try:
+        stored = read_env_file(Path(path))
+    except OSError as exc:
+        raise ConfigError(f"DEV_SECRETS_FILE {path} cannot be read ({exc.strerror}); make run creates it") from None
+    return {**stored, **{name: value for name, value in environ.items() if value}}
+
+
+@dataclasses.dataclass(frozen=True)
+class DevStackOptions:
+    """Where ``make run`` keeps its development data (bot/devstack.py); unused in production."""
+
+    run_dir: Path
+    redis_port: int
+
+
+def load_devstack_options(environ: Mapping[str, str]) -> DevStackOptions:
+    port = _int(environ, "DEV_REDIS_PORT", 6380)
+    if not 0 < port < 65536:
+        raise ConfigError(f"DEV_REDIS_PORT must be a TCP port, got {port}")
+    return DevStackOptions(Path(_optional(environ, "RUN_DIR") or PROJECT_ROOT / ".run"), port)
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -221,7 +269,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if app_env not in ("development", "production"):
         raise ConfigError(f"APP_ENV must be development or production, got {app_env!r}")
     if app_env == "production":
-        check_production(environ)
+        check_production(environ)  # refuses DEV_SECRETS_FILE: production never opens it
+    else:
+        environ = with_dev_secrets(environ)
     rasa_port = _int(environ, "RASA_PORT", 5005)
     rasa_timeout = _float(environ, "RASA_TIMEOUT", 1.5)
     if not 0 < rasa_timeout <= MAX_RASA_TIMEOUT:

@@ -33,24 +33,27 @@ def ensure_rasa(rasa_url: str, port: int) -> subprocess.Popen | None:
     return process
 
 
-def run_webhook(port: int) -> int:
-    settings = load_settings(os.environ)
+def run_webhook(port: int, env: dict[str, str] | None = None, banner: str = "") -> int:
+    env = dict(os.environ) if env is None else env
+    settings = load_settings(env)
     # One worker without Redis: the in-memory store is per process.
-    workers = os.environ.get("WEB_CONCURRENCY") or ("2" if settings.redis_url else "1")
+    workers = env.get("WEB_CONCURRENCY") or ("2" if settings.redis_url else "1")
     command = [
         str(PROJECT_ROOT / ".venv" / "bin" / "gunicorn"), "webhook:app",
         "--bind", f"127.0.0.1:{port}", "--workers", workers, "--threads", "8",
         "--timeout", "30", "--access-logformat", '%(h)s "%(r)s" %(s)s %(L)ss',
     ]
     print(f"==> web chat: http://127.0.0.1:{port}/   Twilio webhook: POST /sms   (Ctrl-C stops)")
-    children = [subprocess.Popen(command, cwd=PROJECT_ROOT)]
+    if banner:
+        print(banner, flush=True)
+    children = [subprocess.Popen(command, cwd=PROJECT_ROOT, env=env)]
     if settings.redis_url:
         print("==> starting the outbound worker (queue kyr-outbound)")
         rq = str(PROJECT_ROOT / ".venv" / "bin" / "rq")
         from bot.outreach.worker import worker_command
 
         children.append(subprocess.Popen(worker_command(rq, settings.redis_url),
-                                         cwd=PROJECT_ROOT))
+                                         cwd=PROJECT_ROOT, env=env))
     else:
         print("==> no REDIS_URL: outbound messages (queue and worker) are off")
     try:
@@ -73,11 +76,15 @@ def main(argv: list[str] | None = None) -> int:
     port = int(os.environ.get("PORT") or 5000)
     rasa_url = (os.environ.get("RASA_URL") or f"http://127.0.0.1:{rasa_port}").rstrip("/")
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    rasa = None
+    rasa = dev = None
     try:
+        if args.mode == "run":
+            from bot import devstack  # embedded Redis, dev secrets, demo admin (issue #16)
+
+            dev = devstack.start(os.environ, port)
         rasa = ensure_rasa(rasa_url, rasa_port)
         if args.mode == "run":
-            return run_webhook(port)
+            return run_webhook(port, dev.env, dev.banner(port))
         from bot import create_app
         from bot.cli import terminal_chat
 
@@ -87,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         stop(rasa)
+        if dev is not None:
+            dev.stop()
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import logging
 import re
 import secrets
 
+import phonenumbers
 import redis
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
@@ -52,6 +53,16 @@ def page_language() -> str:
     return request.accept_languages.best_match(SUPPORTED_LANGUAGES) or services().settings.default_language
 
 
+def urgent_hotline(lang: str) -> dict[str, str] | None:
+    """The verified urgent hotline for the header (the one urgent answers give), as a tel: link."""
+    resource = services().router.pick("hotline", None, lang)
+    if resource is None or not resource.phone:
+        return None
+    number = phonenumbers.parse(resource.phone, services().settings.default_region)
+    return {"label": resource.short_name, "number": resource.phone_display(),
+            "href": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.RFC3966)}
+
+
 def render_chat(embedded: bool):
     lang = page_language()
     return render_template(
@@ -60,6 +71,7 @@ def render_chat(embedded: bool):
         lang=lang,
         direction="rtl" if lang in RTL_LANGUAGES else "ltr",
         embedded=embedded,
+        hotline=urgent_hotline(lang),
     )
 
 

@@ -8,10 +8,15 @@
   var RTL = { ar: true };
   var pageLang = document.body.getAttribute("data-lang") || "en";
 
+  // Who said it, for screen readers (the bubbles' colours say it to everyone else).
+  var SPEAKER = { me: "You:", bot: "Bot:", "bot staff": "Hotline staff:", "bot error": "Error:" };
+
   function show(text, who, lang) {
     var item = document.createElement("li");
     item.className = who;
-    item.textContent = text;
+    item.setAttribute("data-speaker", SPEAKER[who] || "");  // read out by chat.css (::before)
+    // Links and numbers tappable, long answers (MORE) as short paragraphs: chat-format.js.
+    window.kyrFormat.fill(item, text, lang);
     if (lang) { item.lang = lang; item.dir = RTL[lang] ? "rtl" : "ltr"; }
     log.appendChild(item);
     item.scrollIntoView({ block: "end" });
