@@ -63,14 +63,19 @@
     text.split(/\n\s*\n/).forEach(function (block) {
       block = block.trim();
       if (!block) { return; }
-      // Lists (the menu) keep their lines; a short block stays whole.
-      if (block.length <= limit * 1.3 || block.indexOf("\n") >= 0) { result.push(block); return; }
-      var current = "";
-      sentences(block).forEach(function (sentence) {
-        if (current && current.length + sentence.length > limit) { result.push(current); current = ""; }
-        current = current ? current + (lang === "zh" ? "" : " ") + sentence : sentence;
+      var lines = block.split("\n");
+      // A block of short lines (the menu, a list) stays whole, its line breaks kept.
+      if (lines.every(function (line) { return line.length <= limit * 1.3; })) { result.push(block); return; }
+      lines.forEach(function (line) {
+        line = line.trim();
+        if (line.length <= limit * 1.3) { if (line) { result.push(line); } return; }
+        var current = "";
+        sentences(line).forEach(function (sentence) {
+          if (current && current.length + sentence.length > limit) { result.push(current); current = ""; }
+          current = current ? current + (lang === "zh" ? "" : " ") + sentence : sentence;
+        });
+        if (current) { result.push(current); }
       });
-      if (current) { result.push(current); }
     });
     return result.length ? result : [text];
   }
