@@ -165,3 +165,31 @@ def test_web_chat_links_paragraphs_hotline_and_screen_reader_order(browser, sim_
     assert " ".join(paragraphs.all_inner_texts()).replace("  ", " ").startswith(
         content.text("detainer.more", "en")[:60])
     assert problems == [], problems
+
+
+FORMAT_JS = ROOT / "bot" / "static" / "chat-format.js"
+
+
+def test_numbers_and_links_become_tappable_and_nothing_else_does(browser):
+    page = browser.new_page()
+    page.set_content("<!doctype html><div id='out'></div>")
+    page.add_script_tag(path=str(FORMAT_JS))
+
+    def links(text):
+        return page.evaluate("""text => {
+            const out = document.getElementById('out'); out.textContent = '';
+            window.kyrFormat.fill(out, text, 'en');
+            return [out.textContent, [...out.querySelectorAll('a')].map(a => [a.textContent, a.getAttribute('href')])];
+        }""", text)
+
+    text, found = links("Call 1-888-624-4752 or (312) 555-0100, or +1 312.555.0199. In danger, call 911.")
+    assert text == "Call 1-888-624-4752 or (312) 555-0100, or +1 312.555.0199. In danger, call 911."
+    assert found == [["1-888-624-4752", "tel:+18886244752"], ["(312) 555-0100", "tel:+13125550100"],
+                     ["+1 312.555.0199", "tel:+13125550199"], ["911", "tel:911"]]
+    _, found = links("Find help: justice.gov/eoir/list-pro-bono-legal-service-providers. Or https://example.org/a?b=1")
+    assert found == [["justice.gov/eoir/list-pro-bono-legal-service-providers",
+                      "https://justice.gov/eoir/list-pro-bono-legal-service-providers"],
+                     ["https://example.org/a?b=1", "https://example.org/a?b=1"]]
+    # Years, amounts, form and ZIP numbers stay text; markup in a message is never markup.
+    text, found = links("Since 2026, bail of $2500, form I-247A, 287(g), ZIP 60601. <b>hi</b>")
+    assert found == [] and text.endswith("<b>hi</b>")

@@ -205,3 +205,14 @@ def test_production_never_registers_the_simulator(tmp_path):
     assert client.get("/simulator").status_code == 404
     assert client.post("/simulator/api/send", json={"line": 0, "channel": "sms", "text": "hi"}).status_code == 404
     assert client.post(f"/simulator/twilio/2010-04-01/Accounts/{ACCOUNT}/Messages.json").status_code == 404
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "fr", "ht", "pt", "vi", "zh", "ar"])
+def test_each_languages_try_this_person_example_reaches_the_queue_in_that_language(client, app, lang):
+    """The "try this" list promises a handoff in every language: the example must deliver it."""
+    from bot.channels.simulator.views import examples
+
+    assert len(examples()[lang]) >= 5
+    send(client, examples()[lang][2], line=["en", "es", "fr", "ht", "pt", "vi", "zh", "ar"].index(lang) % len(LINES))
+    queue = app.extensions["kyr"].engine.handoff.desk.queue()
+    assert [(h.lang, h.reason) for h in queue] == [(lang, "asked")]

@@ -28,7 +28,7 @@ MAX_ENTRIES = 500
 LINES = ("+13125550101", "+13125550102", "+13125550103", "+13125550104", "+13125550105")
 CHANNELS = ("sms", "whatsapp")
 #: Twilio's own opt-out words on a long code: after STOP it refuses to send (error 21610) until START.
-TWILIO_STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit"})
+TWILIO_STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"})
 TWILIO_START_WORDS = frozenset({"start", "unstop", "yes"})
 #: Who wrote an entry: the person, the bot's TwiML reply, or a message sent later through the REST API.
 KINDS = ("in", "reply", "api")
