@@ -150,11 +150,12 @@ def bare_environment(tmp_path, rasa_url, port, redis_port) -> dict[str, str]:
 
 
 def log_in(base: str, user: str, password: str) -> requests.Response:
-    session = requests.Session()
-    page = session.get(base + "/console/login", timeout=10).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    return session.post(base + "/console/login", data={"csrf_token": token, "username": user, "password": password},
-                        allow_redirects=False, timeout=10)
+    """A console login as a browser does it on http://127.0.0.1 (where browsers send Secure cookies; requests does not)."""
+    page = requests.get(base + "/console/login", timeout=10)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in page.cookies)
+    return requests.post(base + "/console/login", data={"csrf_token": token, "username": user, "password": password},
+                         headers={"Cookie": cookie}, allow_redirects=False, timeout=10)
 
 
 def test_make_run_with_no_environment_runs_everything_and_ctrl_c_leaves_nothing_listening(tmp_path, rasa_url):

@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels.security import origin_allowed
 from bot.channels.simulator import bp, phones
-from bot.channels.simulator.phone import CHANNELS, LINES, address
+from bot.channels.simulator.phone import CHANNELS, LINES, Entry, address
 from bot.language.languages import NATIVE_NAMES, RTL_LANGUAGES
 from bot.language.segments import MAX_BODY_CHARS
 from bot.services import services
@@ -120,9 +120,7 @@ def send():
         replies = twiml_texts(response.data)
     except (ET.ParseError, ValueError) as exc:
         return _error(f"/sms did not answer TwiML ({exc})", 502)
-    if book is None:
-        from bot.channels.simulator.phone import Entry
-
+    if book is None:  # no Redis: the replies are shown, nothing is kept
         return jsonify(entries=[Entry("", "reply", reply, 0).as_json() for reply in replies], stored=False)
     added += [book.add(sender, "reply", reply) for reply in replies]
     return jsonify(entries=[entry.as_json() for entry in added], stored=True)
