@@ -216,3 +216,21 @@ def test_each_languages_try_this_person_example_reaches_the_queue_in_that_langua
     send(client, examples()[lang][2], line=["en", "es", "fr", "ht", "pt", "vi", "zh", "ar"].index(lang) % len(LINES))
     queue = app.extensions["kyr"].engine.handoff.desk.queue()
     assert [(h.lang, h.reason) for h in queue] == [(lang, "asked")]
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "fr", "ht", "pt", "vi", "zh", "ar"])
+def test_each_languages_try_this_examples_get_the_promised_answer_in_that_language(app, lang):
+    """Urgent question, ICE hold question, alerts word: each from a new number, answered in its language."""
+    from bot.channels.simulator.views import examples
+    from bot.clients.identity import sender_from_twilio
+
+    items = examples()[lang]
+    engine = app.extensions["kyr"].engine
+    settings = app.extensions["kyr"].settings
+    for number, (text, intent) in enumerate(zip((items[0], items[1], items[3]), ("ice_at_home", "detainer", "subscribe"))):
+        sender = sender_from_twilio(f"+1312555{9000 + 10 * ['en', 'es', 'fr', 'ht', 'pt', 'vi', 'zh', 'ar'].index(lang) + number}",
+                                    settings.id_hash_key, "US")
+        with app.app_context():
+            reply = engine.handle(sender, text)
+        assert (reply.intent, reply.lang) == (intent, lang), text
+    assert items[4].strip().lower() in {"more", "mas", "plus", "plis", "mais", "thêm", "更多", "المزيد"}
