@@ -30,7 +30,7 @@ import yaml
 from bot.content.answers import ROUTED_PLACEHOLDERS, URGENT_TOPICS, AnswerComposer
 from bot.content.catalogs import catalog_path, read_catalog, source_entries
 from bot.config import PROJECT_ROOT, ConfigError, load_settings
-from bot.content.texts import ADVERTISED_WORD_KEYS, SYSTEM_KEYS, ContentBase, ContentError, group_label_key
+from bot.content.texts import ADVERTISED_WORD_KEYS, SYSTEM_KEYS, VOICE_PLACEHOLDERS, ContentBase, ContentError, group_label_key
 from bot.content.directory import KINDS, DirectoryError, Resource, Router, load_directory
 from bot.content import readability
 from bot.conversation.engine import CONVERSATION_INTENTS
@@ -148,7 +148,7 @@ def run_checks(
     _check_catalogs(report, responses_dir, locales_dir, languages)
     report.stale = content.stale(today or datetime.date.today(), max_age_days)
     worst = _worst_case_values(content, directory)
-    known = set(content.resources) | set(worst)
+    known = set(content.resources) | set(worst) | VOICE_PLACEHOLDERS
     composer = AnswerComposer(content, Router(directory, content.resources))
     for lang in languages:
         _check_texts(report, content, lang, known, worst)

@@ -113,6 +113,13 @@ class Settings:
     console_session_seconds: int = 12 * 3600
     #: Console session cookie only over HTTPS (browsers also allow it on http://localhost).
     console_secure_cookies: bool = True
+    # -- voice line (bot/channels/voice) --
+    #: On-call staff number per language, E.164 ({"en": "+1312…"}): 0, "a person" or an urgent topic dials it.
+    voice_staff_numbers: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: Seconds a staff phone rings before the caller hears the hotline and the callback offer.
+    voice_dial_timeout: int = 20
+    #: The one regional tag Twilio's speech recognition uses for Arabic callers (no pan-Arabic tag exists).
+    voice_arabic_language: str = "ar-EG"
 
 
 def _float(environ: Mapping[str, str], name: str, default: float) -> float:
@@ -337,7 +344,50 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         whatsapp_alert_templates=_templates(environ.get("WHATSAPP_ALERT_TEMPLATES")),
         content_max_age_days=_positive(environ, "CONTENT_MAX_AGE_DAYS", 120),
         **_handoff_settings(environ),
+        **_voice_settings(environ),
     )
+
+
+#: Arabic tags Twilio's speech recognition lists (Google/experimental models); one is chosen per line.
+VOICE_ARABIC_TAGS = ("ar-AE", "ar-BH", "ar-DZ", "ar-EG", "ar-IL", "ar-IQ", "ar-JO", "ar-KW", "ar-LB", "ar-MA",
+                     "ar-OM", "ar-PS", "ar-QA", "ar-SA", "ar-TN", "ar-YE")
+
+
+def _voice_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The voice line: staff numbers per language, how long they ring, the Arabic recognition tag."""
+    timeout = _int(environ, "VOICE_DIAL_TIMEOUT", 20)
+    if not 5 <= timeout <= 600:
+        raise ConfigError(f"VOICE_DIAL_TIMEOUT must be between 5 and 600 seconds (Twilio's range), got {timeout}")
+    arabic = (environ.get("VOICE_ARABIC_LANGUAGE") or "ar-EG").strip()
+    if arabic not in VOICE_ARABIC_TAGS:
+        raise ConfigError(f"VOICE_ARABIC_LANGUAGE must be one of {', '.join(VOICE_ARABIC_TAGS)}, got {arabic!r}")
+    return dict(voice_staff_numbers=_staff_numbers(environ.get("VOICE_STAFF_NUMBERS"), environ),
+                voice_dial_timeout=timeout, voice_arabic_language=arabic)
+
+
+def _staff_numbers(raw: str | None, environ: Mapping[str, str]) -> dict[str, str]:
+    """``VOICE_STAFF_NUMBERS=en:+13125550100,es:+13125550101`` → {"en": "+13125550100", ...} (E.164, checked)."""
+    import phonenumbers
+
+    from bot.language.languages import SUPPORTED_LANGUAGES
+
+    region = (environ.get("DEFAULT_REGION") or "US").strip().upper()
+    numbers = {}
+    for item in (raw or "").replace(" ", "").split(","):
+        if not item:
+            continue
+        lang, _, number = item.partition(":")
+        lang = lang.lower()
+        if lang not in SUPPORTED_LANGUAGES:
+            raise ConfigError(f"VOICE_STAFF_NUMBERS entries look like es:+13125550100; unknown language in {item!r}")
+        try:
+            parsed = phonenumbers.parse(number, region)
+        except phonenumbers.NumberParseException:
+            parsed = None
+        if parsed is None or not phonenumbers.is_valid_number(parsed):
+            raise ConfigError(f"VOICE_STAFF_NUMBERS: {lang} has no valid phone number (write +13125550100)")
+        numbers[lang] = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return numbers
 
 
 def _handoff_settings(environ: Mapping[str, str]) -> dict[str, Any]:

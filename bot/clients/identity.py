@@ -23,7 +23,7 @@ class InvalidSender(ValueError):
 class Sender:
     """Who wrote, without saying who: a channel name and an opaque key."""
 
-    channel: str  # "sms", "whatsapp" or "web"
+    channel: str  # "sms", "whatsapp", "voice" or "web"
     key: str  # hex HMAC, safe to store and log
     #: Where to send later messages ("+1…" or "whatsapp:+1…"), for this request only.
     #: Never stored or logged as is: subscriptions and handoffs keep it encrypted.
@@ -62,6 +62,19 @@ def sender_from_twilio(from_field: str, secret: str, default_region: str) -> Sen
     address = f"whatsapp:{e164}" if channel == "whatsapp" else e164
     # One person, one key across SMS and WhatsApp: erasing by text erases both.
     return Sender(channel=channel, key=_hmac(secret, "tel:" + e164), address=address)
+
+
+def sender_from_call(from_field: str, secret: str, default_region: str) -> Sender:
+    """Sender for a Voice webhook's ``From``: the same key as the number's texts (one person, one key)."""
+    texting = sender_from_twilio(from_field, secret, default_region)
+    if texting.channel != "sms":
+        raise InvalidSender("a call comes from a phone number")
+    return Sender(channel="voice", key=texting.key, address=texting.address)
+
+
+def call_step_key(call_sid: str, step: str, secret: str) -> str:
+    """Store key for one step of one call (``CallSid`` + step), so Twilio's retry replays its TwiML."""
+    return _hmac(secret, f"call:{call_sid}:{step}")
 
 
 def sender_from_web_token(token: str, secret: str) -> Sender:

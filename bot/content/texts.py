@@ -71,7 +71,27 @@ SYSTEM_KEYS = (
     "handoff_reading",
     "handoff_offer",
     "handoff_language_set",
+    # The voice line (bot/channels/voice).
+    "voice_language_option",
+    "voice_ask",
+    "voice_menu_item",
+    "voice_menu_end",
+    "voice_after_answer",
+    "voice_texted",
+    "voice_text_failed",
+    "voice_connecting",
+    "voice_nobody",
+    "voice_callback_offer",
+    "voice_callback_done",
+    "voice_hotline",
+    "voice_goodbye",
+    "voice_silence",
+    "voice_keypad_only",
+    "voice_staff_texting",
+    "voice_error",
 )
+#: Placeholders the voice line fills itself: a key to press and a topic's menu label.
+VOICE_PLACEHOLDERS = frozenset({"digit", "label"})
 #: Handoff texts that tell people a word to send, and which word (bot/language/keywords.py ADVERTISED).
 ADVERTISED_WORD_KEYS = {"handoff_offer": "person", "handoff_in_line": "leave", "handoff_in_line_unknown": "leave"}
 CATALOG_DOMAIN = "messages"

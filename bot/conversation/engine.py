@@ -139,13 +139,16 @@ class ConversationEngine:
 
     # -- entry point -----------------------------------------------------
 
-    def handle(self, sender: Sender, text: str | None, language_hint: str | None = None) -> Reply:
+    def handle(self, sender: Sender, text: str | None, language_hint: str | None = None,
+               keypad: str | None = None) -> Reply:
         """Answer one message. ``language_hint`` (e.g. the browser's language) only
-        sets the language of a conversation that has none yet."""
+        sets the language of a conversation that has none yet; ``keypad`` names the
+        voice line's menu a pressed key answers (steps.voice_keypad)."""
         with self.store.turn(sender.key, RATE_WINDOW_SECONDS) as turn:
-            return self._handle(sender, text, language_hint, turn)
+            return self._handle(sender, text, language_hint, turn, keypad)
 
-    def _handle(self, sender: Sender, text: str | None, language_hint: str | None, turn: Turn) -> Reply:
+    def _handle(self, sender: Sender, text: str | None, language_hint: str | None, turn: Turn,
+                keypad: str | None = None) -> Reply:
         body = clean_text(text)
         stored = turn.session
         session: dict[str, Any] = stored if self._valid_session(stored) else {"v": SESSION_VERSION}
@@ -160,7 +163,7 @@ class ConversationEngine:
             # The person wrote: their WhatsApp 24-hour window is open even while staff answer.
             self._outreach(lambda book: book.record_inbound(sender.key))
             return held.reply
-        reply = self._decide(sender, body, session, lang)
+        reply = self._decide(sender, body, session, lang, keypad)
         if self.handoff is not None:
             reply = self.handoff.follow_up(sender, body, session, reply, held)
         if reply.intent == "delete_data":
@@ -195,7 +198,8 @@ class ConversationEngine:
 
     # -- decisions -------------------------------------------------------
 
-    def _decide(self, sender: Sender, body: str, session: dict[str, Any], lang: str) -> Reply:
+    def _decide(self, sender: Sender, body: str, session: dict[str, Any], lang: str,
+                keypad: str | None = None) -> Reply:
         """The first step of DECISION_STEPS (bot/conversation/steps.py) that answers, answers."""
         message = Message(
             sender=sender,
@@ -206,6 +210,7 @@ class ConversationEngine:
             awaiting_language=session.pop("awaiting_language", False),
             # Likewise a sub-menu's numbers mean its topics for the very next message only.
             submenu=session.pop("submenu", None),
+            keypad=keypad,
         )
         for _name, step in DECISION_STEPS:
             reply = step(self, message)
@@ -371,6 +376,21 @@ class ConversationEngine:
         return Reply(("\n".join(lines),), lang, "change_language")
 
     # -- composing -------------------------------------------------------
+
+    def _text_me(self, session: dict[str, Any], lang: str) -> Reply:
+        """The current topic's whole answer as a text message (voice line: "press 2"), links included.
+
+        The surface sends ``messages`` through the outbound queue and says so; with no topic
+        yet there is nothing to send, so the caller hears the topics instead.
+        """
+        topic = session.get("topic")
+        if not (topic and self.content.has_topic(topic)):
+            return self._with_menu("system.no_more", lang, "more")
+        location = Location.from_session(session.get("loc"))
+        first = self.content.text(self.answers.topic_key(topic, "first", location), lang,
+                                  self.answers.routed_values(location, lang, urgent=topic in URGENT_TOPICS))
+        text = f"{first}\n{self.answers.more_reply(topic, location, lang)}"
+        return Reply((text,), lang, "text_me")
 
     def _topic(self, intent: str, session: dict[str, Any], lang: str) -> Reply:
         session["topic"] = intent

@@ -32,6 +32,9 @@ class Message:
     awaiting_language: bool
     #: Likewise a sub-menu's numbers mean its topics for the very next message only.
     submenu: str | None
+    #: Voice line only: which keypad menu the caller was just offered ("language", "ask",
+    #: "answer"), so a pressed key means that menu's choice. None for typed messages.
+    keypad: str | None = None
 
 
 Step = Callable[["ConversationEngine", Message], "Reply | None"]
@@ -40,6 +43,37 @@ Step = Callable[["ConversationEngine", Message], "Reply | None"]
 def has_words(text: str) -> bool:
     """True when a message has at least one letter or digit (not only emoji/punctuation)."""
     return any(ch.isalnum() for ch in text)
+
+
+#: Keys the voice line's menus give a meaning of their own (bot/channels/voice): after an answer,
+#: 1 hears more and 2 texts it; 0 asks for a person and 9 lists the topics wherever the caller asks.
+KEY_MORE, KEY_TEXT_ME, KEY_PERSON, KEY_TOPICS = "1", "2", "0", "9"
+
+
+def voice_keypad(engine: ConversationEngine, msg: Message) -> Reply | None:
+    """A key pressed on the voice line's language, question or after-answer menu.
+
+    Other keys (a topic's number in the keypad topic menu) go on to the menu-number step,
+    exactly as a typed number does.
+    """
+    if msg.keypad is None or msg.sender.channel != "voice":
+        return None
+    key = msg.body.strip()
+    if msg.keypad == "language":
+        number = keywords.menu_number(key)
+        if number is not None and 1 <= number <= len(SUPPORTED_LANGUAGES):
+            chosen = SUPPORTED_LANGUAGES[number - 1]
+            return engine._say("system.language_changed", chosen, "change_language")
+        return engine._language_menu(msg.session, msg.lang)
+    if key == KEY_PERSON:
+        return engine._command("person", msg.sender, msg.session, msg.lang)
+    if key == KEY_TOPICS:
+        return engine._with_menu(None, msg.lang, "menu")
+    if msg.keypad == "answer" and key == KEY_MORE:
+        return engine._command("more", msg.sender, msg.session, msg.lang)
+    if msg.keypad == "answer" and key == KEY_TEXT_ME:
+        return engine._text_me(msg.session, msg.lang)
+    return None
 
 
 def empty_message(engine: ConversationEngine, msg: Message) -> Reply | None:
@@ -119,7 +153,8 @@ def place(engine: ConversationEngine, msg: Message) -> Reply | None:
 
 def understanding(engine: ConversationEngine, msg: Message) -> Reply | None:
     """Everything else: detect the language, ask the NLU, answer the intent (or the menu)."""
-    lang = engine.detector.detect(msg.body) or msg.lang
+    # A call's speech was transcribed in the language the caller chose: no guessing from a short transcript.
+    lang = msg.lang if msg.sender.channel == "voice" else (engine.detector.detect(msg.body) or msg.lang)
     intent, entities, nlu_available = engine._understand(msg.body)
     if intent == "give_location":
         found = engine.resolver.from_entities(entities)
@@ -134,6 +169,7 @@ def understanding(engine: ConversationEngine, msg: Message) -> Reply | None:
 
 #: The decision order: the first step that returns a Reply answers the message.
 DECISION_STEPS: tuple[tuple[str, Step], ...] = (
+    ("voice keypad", voice_keypad),
     ("empty message", empty_message),
     ("explicit language switch", language_switch),
     ("keyword command", keyword_command),
