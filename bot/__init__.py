@@ -2,7 +2,7 @@
 
 ``create_app()`` reads the environment once (``bot.config``), builds the
 services (store, Rasa client, content, engine) and registers one blueprint
-per surface: Twilio SMS/WhatsApp, the web chat, and the health check.
+per surface: Twilio SMS/WhatsApp, the voice line, the web chat, and the health check.
 """
 
 from __future__ import annotations
@@ -43,11 +43,13 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     from bot.channels.health import bp as health_bp
     from bot.channels.sms import bp as sms_bp
     from bot.channels.status_callback import bp as status_callback_bp
+    from bot.channels.voice import bp as voice_bp
     from bot.channels.webchat import bp as webchat_bp
 
     app.register_blueprint(sms_bp)
     app.register_blueprint(status_callback_bp)
     app.register_blueprint(webchat_bp)
+    app.register_blueprint(voice_bp)
     app.register_blueprint(health_bp)
     if settings.app_env != "production":
         from bot.channels.simulator import bp as simulator_bp

@@ -40,8 +40,11 @@ def twiml_response(xml: str, status: int = 200) -> Response:
     return Response(xml, status=status, mimetype="application/xml")
 
 
-def wait_for_first_reply(key: str) -> str:
-    """The TwiML the first delivery of this MessageSid produced (empty if it never finishes)."""
+def wait_for_first_reply(key: str, fallback: str | None = None) -> str:
+    """The TwiML the first delivery of this request produced (``fallback``, default empty, if it never finishes).
+
+    Used for MessageSids here and for each step of a call (bot/channels/voice).
+    """
     store = services().store
     deadline = time.monotonic() + DUPLICATE_WAIT_SECONDS
     while time.monotonic() < deadline:
@@ -49,7 +52,7 @@ def wait_for_first_reply(key: str) -> str:
         if reply is not None and reply != PENDING:
             return reply
         time.sleep(DUPLICATE_POLL_SECONDS)
-    return twiml([])
+    return twiml([]) if fallback is None else fallback
 
 
 @bp.post("/sms")

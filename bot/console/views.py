@@ -119,6 +119,7 @@ EVENT_LABELS = {
     "idle": "idle: back to the bot",
     "stopped": "the person texted STOP",
     "deleted": "the person erased their data",
+    "callback": "a caller on the voice line asked our team to contact them: a reply here goes out as a text",
 }
 
 

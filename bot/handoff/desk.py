@@ -40,6 +40,8 @@ class WaitRules:
 #: Held while one worker sweeps (the console's queue page polls every few seconds, from every staff member).
 SWEEP_LOCK = "kyr:handoff:sweeping"
 #: Why a handoff ended without staff, as the console shows it; each has a text for the person.
+#: A voice caller's request to be contacted (bot/channels/voice/person.py): waits for staff, not for a reply.
+CALLBACK = "callback"
 UNSTAFFED_ENDINGS = {"timeout": "system.handoff_nobody_came", "hours_ended": "system.handoff_hours_ended"}
 
 
@@ -97,6 +99,10 @@ class HandoffDesk:
         if not handoff.waiting:
             return None
         at = now or time.time()
+        if handoff.reason == CALLBACK:
+            # A caller was told "our team will contact you as soon as they can": the request waits
+            # through closed hours, for as long as a transcript is kept.
+            return "timeout" if at - handoff.created >= self.records.transcript_ttl else None
         if at - handoff.created >= self.rules.max_wait_seconds:
             return "timeout"
         if not self.hours.is_open():

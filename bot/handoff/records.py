@@ -118,7 +118,7 @@ class Handoff:
     channel: str
     lang: str
     topic: str
-    reason: str  # "asked", "urgent" or "not_understood"
+    reason: str  # "asked", "urgent", "not_understood" or "callback" (a voice caller asked to be contacted)
     urgent: bool
     created: float
     address_token: str | None = None
@@ -373,6 +373,8 @@ class HandoffRecords:
         self._expire_all(handoff_id, self.open_ttl)
 
     def is_idle(self, handoff: Handoff, now: float | None = None) -> bool:
+        if handoff.reason == "callback" and handoff.waiting:
+            return False  # a callback request is quiet by nature; it ends unclaimed only by age (desk.unstaffed_ending)
         return (now or time.time()) - (handoff.last_active or handoff.created) >= self.idle_seconds
 
     def _expire_all(self, handoff_id: str, ttl: int) -> None:

@@ -1,0 +1,78 @@
+"""Answers written for the ear.
+
+A reply is written for a phone screen: links, "Reply MORE", numbered menu lines, phone numbers
+as digits a TTS voice would read as one big number. ``for_the_ear`` turns it into what a voice
+should say: links dropped (the caller can get them by text), SMS footers dropped, menu lines
+become "<topic>: press 3", phone numbers read digit by digit ("8 8 8, 6 2 4, 4 7 5 2").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from bot.content.texts import ContentBase
+
+#: A US phone number as people write it (10 digits after an optional 1, any separators).
+PHONE = re.compile(r"(?<!\d)(?:\+?1[\s.\-]*)?\(?(\d{3})\)?[\s.\-]*(\d{3})[\s.\-]*(\d{4})(?!\d)")
+#: Short emergency and service numbers a voice would otherwise read as "nine hundred eleven".
+SHORT_NUMBER = re.compile(r"(?<![\d$,.])\b(911|211|311|988)\b(?![\d,])")
+#: A link: scheme or www, or a bare domain with a path or a common ending.
+LINK = re.compile(
+    r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:org|com|gov|net|us|edu|info)\b(?:/\S*)?", re.IGNORECASE
+)
+#: "12 Label" — one line of a numbered menu.
+MENU_LINE = re.compile(r"^(\d{1,2})\s+(.+)$")
+#: SMS footers and menu instructions that mean nothing on a call.
+SMS_ONLY_KEYS = ("system.more_footer", "system.more_footer_zip", "system.menu_intro", "system.menu_footer")
+
+
+@dataclasses.dataclass(frozen=True)
+class Spoken:
+    text: str
+    had_links: bool
+    is_menu: bool
+
+
+def spell_digits(groups: tuple[str, ...]) -> str:
+    """("888", "624", "4752") → "8 8 8, 6 2 4, 4 7 5 2": each digit on its own, a pause per group."""
+    return ", ".join(" ".join(group) for group in groups)
+
+
+def read_numbers(text: str) -> str:
+    text = PHONE.sub(lambda m: spell_digits(m.groups()), text)
+    return SHORT_NUMBER.sub(lambda m: " ".join(m.group(1)), text)
+
+
+def drop_links(text: str) -> tuple[str, bool]:
+    cleaned, count = LINK.subn("", text)
+    # "Legal help: CLINIC ." → "Legal help: CLINIC."; no empty brackets left behind.
+    cleaned = re.sub(r"\(\s*\)", "", cleaned)
+    cleaned = re.sub(r"\s+([.,;:!?])", r"\1", cleaned)
+    cleaned = re.sub(r"[ \t]{2,}", " ", cleaned)
+    return cleaned.strip(), count > 0
+
+
+def for_the_ear(messages: tuple[str, ...] | list[str], lang: str, content: ContentBase,
+                skip_lines: tuple[str, ...] = ()) -> Spoken:
+    """What a voice says for a reply's messages, in ``lang``."""
+    sms_only = {content.text(key, lang) for key in SMS_ONLY_KEYS if key.removeprefix("system.") in content.system}
+    sms_only.update(skip_lines)
+    lines: list[str] = []
+    had_links = is_menu = False
+    for message in messages:
+        for line in message.splitlines():
+            line = line.strip()
+            if not line or line in sms_only:
+                continue
+            menu = MENU_LINE.match(line)
+            if menu:
+                is_menu = True
+                line = content.text("system.voice_menu_item", lang, {"digit": menu.group(1), "label": menu.group(2)})
+            if line.endswith((":", "：")):
+                line = line[:-1] + ("。" if line.endswith("：") else ".")  # a menu's heading, said as its own sentence
+            line, linked = drop_links(line)
+            had_links = had_links or linked
+            if line:
+                lines.append(read_numbers(line))
+    return Spoken(" ".join(lines), had_links, is_menu)
