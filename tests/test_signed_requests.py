@@ -11,6 +11,7 @@ file of copied tests.
 from __future__ import annotations
 
 import dataclasses
+import xml.etree.ElementTree as ET
 from typing import Callable
 
 import pytest
@@ -28,6 +29,22 @@ PROXY = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "bot.example.org", "X
 def check_twiml_reply(response) -> None:
     assert response.mimetype == "application/xml"
     assert twiml_messages(response.data), "a TwiML <Response> with at least one <Message>"
+
+
+def check_voice_twiml(response) -> None:
+    """A Voice TwiML <Response> that says something and ends in a prompt's hang-up or a dial, never dead air."""
+    assert response.mimetype == "application/xml"
+    root = ET.fromstring(response.data)
+    assert root.tag == "Response" and len(root)
+    assert {child.tag for child in root} <= {"Say", "Play", "Gather", "Dial", "Hangup"}
+    assert root[-1].tag in ("Hangup", "Dial")
+
+
+def voice_form(phone: str, **extra) -> dict:
+    """What Twilio posts for a call (the CallSid stays the same across a call's steps)."""
+    return {"CallSid": "CA" + sms_form(phone, "")["MessageSid"][2:], "AccountSid": "AC" + "0" * 32, "From": phone,
+            "To": "+15005550006", "CallStatus": "in-progress", "Direction": "inbound", "ApiVersion": "2010-04-01",
+            **extra}
 
 
 def check_empty(response) -> None:
@@ -54,6 +71,11 @@ SURFACES = {
                              "MessageStatus": "delivered", "To": phone, "From": "+15005550006"},
         204, check_empty, False, {"ENCRYPTION_KEY": KEY},  # alerts (and so their callbacks) need the key
     ),
+    # A call's first request (the language menu), and a spoken question in Spanish (bot/channels/voice).
+    "voice": Surface("/voice", lambda phone, body: voice_form(phone), 200, check_voice_twiml, False),
+    "voice-question": Surface("/voice?step=input&lang=es&n=2&k=ask",
+                              lambda phone, body: voice_form(phone, SpeechResult=body, Confidence="0.9"),
+                              200, check_voice_twiml, True),
 }
 
 
@@ -103,6 +125,7 @@ ROWS = [
       ("valid", "missing", "wrong-token", "tampered", "other-url", "public-url", "behind-proxy", "spoofed-host",
        "no-token", "replay", "query-signed", "other-query", "get")),
     ("sms", "empty"), ("sms", "long"),
+    ("voice-question", "long"),  # no speech at all is the silence path (tests/test_voice.py), not a message
 ]
 
 

@@ -18,8 +18,11 @@ PHONE = re.compile(r"(?<!\d)(?:\+?1[\s.\-]*)?\(?(\d{3})\)?[\s.\-]*(\d{3})[\s.\-]
 #: Short emergency and service numbers a voice would otherwise read as "nine hundred eleven".
 SHORT_NUMBER = re.compile(r"(?<![\d$,.])\b(911|211|311|988)\b(?![\d,])")
 #: A link: scheme or www, or a bare domain with a path or a common ending.
+#: (A sentence's final period or comma is not part of the link.)
 LINK = re.compile(
-    r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:org|com|gov|net|us|edu|info)\b(?:/\S*)?", re.IGNORECASE
+    r"(?:https?://|www\.)\S*[^\s.,;:!?)]|\b[\w-]+(?:\.[\w-]+)*\.(?:org|com|gov|net|us|edu|info)\b"
+    r"(?:/\S*[^\s.,;:!?)])?/?",
+    re.IGNORECASE,
 )
 #: "12 Label" — one line of a numbered menu.
 MENU_LINE = re.compile(r"^(\d{1,2})\s+(.+)$")
@@ -45,12 +48,14 @@ def read_numbers(text: str) -> str:
 
 
 def drop_links(text: str) -> tuple[str, bool]:
-    cleaned, count = LINK.subn("", text)
-    # "Legal help: CLINIC ." → "Legal help: CLINIC."; no empty brackets left behind.
-    cleaned = re.sub(r"\(\s*\)", "", cleaned)
-    cleaned = re.sub(r"\s+([.,;:!?])", r"\1", cleaned)
-    cleaned = re.sub(r"[ \t]{2,}", " ", cleaned)
-    return cleaned.strip(), count > 0
+    cleaned, count = LINK.subn("\x00", text)
+    if not count:
+        return text, False
+    # "Legal help: CLINIC <link>." → "Legal help: CLINIC."; no empty brackets left behind.
+    cleaned = re.sub(r"[ \t]*\x00[ \t]*(?=[.,;!?)]|$)", "", cleaned)
+    cleaned = re.sub(r"[ \t]*\x00[ \t]*", " ", cleaned)
+    cleaned = re.sub(r"\s*\(\s*\)", "", cleaned)
+    return cleaned.strip(), True
 
 
 def for_the_ear(messages: tuple[str, ...] | list[str], lang: str, content: ContentBase,
