@@ -27,8 +27,10 @@ from bot.clients.identity import sender_from_twilio
 from bot.config import ConfigError, load_settings
 from bot.conversation.engine import language_line
 from bot.language.languages import SUPPORTED_LANGUAGES
+from bot.language.segments import sms_text
 from bot.timing.hours import DAYS
-from tests.conftest import AUTH_TOKEN, ID_HASH_KEY, PUBLIC_URL, ROOT, sign
+from tests.conftest import ID_HASH_KEY, PUBLIC_URL, ROOT, sign
+from tests.test_audit import audit_url, clean_db  # noqa: F401  (fixtures)
 from tests.test_handoff import KEY, handoff_url, log_in, make_staff  # noqa: F401  (handoff_url: fixture)
 from tests.test_sms_dedupe import session_turns
 
@@ -41,7 +43,7 @@ SPOKEN = {
     "es": ("hay agentes de inmigración golpeando mi puerta ahora mismo", "ice_at_home"),
     "fr": ("l'immigration a arrêté mon mari ce matin, où est-il", "family_detained"),
     "pt": ("fui parado pela polícia no carro sem habilitação", "driving"),
-    "zh": ("移民局的人现在就在我家门口", "ice_at_home"),
+    "zh": ("移民局的人在敲我家的门，我该怎么办", "ice_at_home"),
     "vi": ("di trú vừa bắt chồng tôi, tôi phải làm gì", "family_detained"),
     "ar": ("أوقفني شرطي في الشارع ماذا أفعل", "police_stop"),
 }
@@ -282,9 +284,10 @@ def test_after_an_answer_2_texts_it_with_its_links_through_the_outbound_queue(ma
     fernet = Fernet(KEY.encode())
     assert fernet.decrypt(job.args[0].encode()).decode() == phone
     body = fernet.decrypt(job.args[1].encode()).decode()
-    engine = app.extensions["kyr"].engine
-    more = engine.answers.more_reply("ice_at_home", None, "es")
-    assert more.splitlines()[0][:60] in body  # the whole answer, not the spoken summary
+    answers = app.extensions["kyr"].engine.answers
+    first = content_of(app).text("ice_at_home.first", "es", answers.routed_values(None, "es", urgent=True))
+    # The whole answer with its number and review date, as a text (not the spoken summary).
+    assert body == sms_text(f"{first}\n{answers.more_reply('ice_at_home', None, 'es')}", "es")
     queue.empty()
 
 
@@ -519,3 +522,17 @@ def test_readme_documents_every_voice_setting():
 def test_the_prompt_script_makes_exactly_the_files_the_line_plays(app):
     folder = Path(ROOT / "bot" / "static" / "voice" / "ht")
     assert sorted(p.stem for p in folder.glob("*.wav")) == sorted(recording_names(content_of(app)))
+
+
+def test_a_call_leaves_nothing_the_retention_audit_objects_to(make_app, audit_url, clean_db, phone):  # noqa: F811
+    """Every key a call writes expires; the stored TwiML names only public and staff numbers."""
+    app = make_app(REDIS_URL=audit_url, **STAFF_ENV)
+    call = Call(app.test_client(), phone)
+    call.choose("en")
+    call.say(SPOKEN["en"][0])
+    call.press("1")
+    call.press("0")
+    call.post(call.next_path("Dial"), DialCallStatus="no-answer")
+    call.press("1")
+    result = app.test_cli_runner().invoke(args=["audit-data"])
+    assert result.exit_code == 0, result.output
