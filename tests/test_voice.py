@@ -187,7 +187,9 @@ def test_the_language_menu_speaks_each_option_in_its_own_language_and_voice(app,
 def test_choosing_a_language_asks_for_the_question_in_it(app, call, lang):
     root = call.choose(lang)
     first = root[0]
-    assert first.tag == "Say" and first.text == text(app, "system.language_changed", lang)
+    # A first contact also hears the welcome ("legal information, not legal advice").
+    welcome = text(app, "system.welcome", lang)
+    assert first.tag == "Say" and first.text == f"{text(app, 'system.language_changed', lang)} {welcome}"
     check_voice_and_language(app, first, lang)
     gathers = check_offered_twice(app, root, lang, "ask")
     language = voice_language(lang, app.extensions["kyr"].settings)
@@ -507,6 +509,8 @@ def test_answers_are_rewritten_for_the_ear(app):
                           content.text("system.more_footer", "en")), "en", content)
     assert spoken.text == "Call CHIRLA 8 8 8, 6 2 4, 4 7 5 2 or 9 1 1. Details: and."
     assert spoken.had_links and not spoken.is_menu
+    legal = for_the_ear((content.text("system.other_legal", "es"),), "es", content).text
+    assert "MENU" not in legal and legal.startswith(content.text("system.other_legal", "es").split(".")[0])
     menu = for_the_ear((content.menu_text("en"),), "en", content)
     assert menu.is_menu and menu.text.startswith(content.text("system.voice_menu_item", "en", {
         "label": content.menu_label(content.menu[0], "en"), "digit": "1"}))

@@ -188,7 +188,12 @@ class CallFlow:
             return self.language_menu()  # a key that is no language: the menu again, nothing changed
         reply = self.engine_reply(digits, keypad="language")
         response = VoiceResponse()
-        self.speaker(reply.lang).prompt(response, "language_changed")
+        speaker = self.speaker(reply.lang)
+        if speaker.language.speaks:
+            # "OK, I'll answer in English", and on a first contact the welcome's "legal information, not advice".
+            speaker.say_text(response, for_the_ear(reply.messages, reply.lang, self.content, (language_line(),)).text)
+        else:
+            speaker.prompt(response, "language_changed")
         return self.ask(response, reply.lang)
 
     def input(self) -> VoiceResponse:

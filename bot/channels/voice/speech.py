@@ -3,7 +3,8 @@
 A reply is written for a phone screen: links, "Reply MORE", numbered menu lines, phone numbers
 as digits a TTS voice would read as one big number. ``for_the_ear`` turns it into what a voice
 should say: links dropped (the caller can get them by text), SMS footers dropped, menu lines
-become "<topic>: press 3", phone numbers read digit by digit ("8 8 8, 6 2 4, 4 7 5 2").
+become "<topic>: press 3", sentences that say which word to text ("Reply MENU for topics") dropped
+(the call's own menus say which key to press), phone numbers read digit by digit ("8 8 8, 6 2 4, 4 7 5 2").
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import dataclasses
 import re
 
 from bot.content.texts import ContentBase
+from bot.language.keywords import COMMANDS
+from bot.language.languages import fold
 
 #: A US phone number as people write it (10 digits after an optional 1, any separators).
 PHONE = re.compile(r"(?<!\d)(?:\+?1[\s.\-]*)?\(?(\d{3})\)?[\s.\-]*(\d{3})[\s.\-]*(\d{4})(?!\d)")
@@ -26,6 +29,10 @@ LINK = re.compile(
 )
 #: "12 Label" — one line of a numbered menu.
 MENU_LINE = re.compile(r"^(\d{1,2})\s+(.+)$")
+#: Sentence ends, in Latin and CJK punctuation.
+SENTENCE_END = re.compile(r"(?<=[.!?。！？])(\s*)")
+#: A word in capitals ("MENU", "MÁS"), the way texts name a word to send.
+SHOUTED = re.compile(r"[^\W\d_]{2,}")
 #: SMS footers and menu instructions that mean nothing on a call.
 SMS_ONLY_KEYS = ("system.more_footer", "system.more_footer_zip", "system.menu_intro", "system.menu_footer")
 
@@ -58,6 +65,21 @@ def drop_links(text: str) -> tuple[str, bool]:
     return cleaned.strip(), True
 
 
+def tells_to_send_a_word(sentence: str) -> bool:
+    """ "Reply MENU for topics.", "Escriba MENU…": a sentence naming a command word in capitals."""
+    words = [w for w in SHOUTED.findall(sentence) if w.isupper()]
+    pairs = [f"{a} {b}" for a, b in zip(words, words[1:])]
+    return any(fold(word) in COMMANDS for word in (*words, *pairs))
+
+
+def without_send_instructions(line: str) -> str:
+    """The line without its "Reply MENU…" sentences; the others keep their own spacing."""
+    parts = SENTENCE_END.split(line)  # sentence, its trailing space, sentence, ...
+    kept = [sentence + space for sentence, space in zip(parts[::2], [*parts[1::2], ""])
+            if sentence and not tells_to_send_a_word(sentence)]
+    return "".join(kept).strip()
+
+
 def for_the_ear(messages: tuple[str, ...] | list[str], lang: str, content: ContentBase,
                 skip_lines: tuple[str, ...] = ()) -> Spoken:
     """What a voice says for a reply's messages, in ``lang``."""
@@ -77,6 +99,7 @@ def for_the_ear(messages: tuple[str, ...] | list[str], lang: str, content: Conte
             if line.endswith((":", "：")):
                 line = line[:-1] + ("。" if line.endswith("：") else ".")  # a menu's heading, said as its own sentence
             line, linked = drop_links(line)
+            line = without_send_instructions(line)
             had_links = had_links or linked
             if line:
                 lines.append(read_numbers(line))
