@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import logging
 import random
+import time
 import wave
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -29,9 +30,10 @@ from bot.conversation.engine import language_line
 from bot.language.languages import SUPPORTED_LANGUAGES
 from bot.language.segments import sms_text
 from bot.timing.hours import DAYS
-from tests.conftest import ID_HASH_KEY, PUBLIC_URL, ROOT, sign
+from tests.conftest import ID_HASH_KEY, PUBLIC_URL, ROOT, free_port, sign
 from tests.test_audit import audit_url, clean_db  # noqa: F401  (fixtures)
 from tests.test_handoff import KEY, handoff_url, log_in, make_staff  # noqa: F401  (handoff_url: fixture)
+from tests.test_resilience import stalled_url  # noqa: F401  (fixture)
 from tests.test_sms_dedupe import session_turns
 
 STAFF = {"en": "+13125550100", "es": "+13125550101", "ht": "+13125550102"}
@@ -257,9 +259,23 @@ def test_a_spoken_question_is_answered_on_topic_for_the_ear(app, call, lang):
     check_voice_and_language(app, answer, lang)
     assert answer.text == spoken_answer(app, engine.answers.first_reply(topic, None, lang), lang)
     assert "http" not in answer.text and "MORE" not in answer.text
+    if engine.answers.names_local_help(topic):  # the text asks for a ZIP by text; the call asks to say it
+        assert root[1].tag == "Say" and root[1].text == text(app, "system.voice_ask_zip", lang)
     gathers = check_offered_twice(app, root, lang, "answer")
     assert query(gathers[0].get("action"))["t"] == topic
     assert says(gathers[0]) == [text(app, "system.voice_after_answer", lang)]
+
+
+def test_a_spoken_zip_code_gives_the_local_answer(app, call):
+    call.choose("en")
+    call.say(SPOKEN["en"][0])  # detainer: better with local help
+    root = call.say("6 0 6 2 3")
+    engine = app.extensions["kyr"].engine
+    place = engine.resolver.from_zip("60623")
+    expected = f"{content_of(app).text('system.location_thanks', 'en', {'place': place.label()})}\n" \
+               f"{engine.answers.first_reply('detainer', place, 'en')}"
+    assert says(root)[0] == spoken_answer(app, expected, "en")
+    assert query(root.find("Gather").get("action"))["t"] == "detainer"
 
 
 def test_after_an_answer_1_tells_more(app, call):
@@ -330,6 +346,26 @@ def test_rasa_down_means_the_keypad_topic_menu(make_app, phone, dead_url):
     assert all(g.get("input") == "dtmf" and g.get("language") is None for g in gathers), "keys only"
     root = call.press("1")  # the keypad still works: topic 1
     assert query(root.find("Gather").get("action"))["t"] == content_of(app).menu[0]
+
+
+def test_a_stalled_rasa_still_answers_the_caller_well_inside_twilios_15_seconds(make_app, phone, stalled_url):  # noqa: F811
+    app = make_app(RASA_URL=stalled_url)
+    call = Call(app.test_client(), phone)
+    call.choose("en")
+    started = time.monotonic()
+    root = call.say("blue bicycle on a sunny afternoon")
+    assert time.monotonic() - started < 2.0
+    assert says(root)[0] == text(app, "system.voice_keypad_only", "en")
+
+
+def test_with_redis_down_the_call_still_goes_on(make_app, phone):
+    app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    call = Call(app.test_client(), phone)
+    call.choose("en")
+    started = time.monotonic()
+    root = call.say(SPOKEN["en"][0])
+    assert time.monotonic() - started < 2.0
+    assert query(root.find("Gather").get("action"))["t"] == "detainer"
 
 
 def test_silence_hears_the_prompt_once_more_then_the_hotline(app, call, redis_client):
@@ -540,3 +576,18 @@ def test_a_call_leaves_nothing_the_retention_audit_objects_to(make_app, audit_ur
     call.press("1")
     result = app.test_cli_runner().invoke(args=["audit-data"])
     assert result.exit_code == 0, result.output
+
+
+def test_while_staff_hold_the_callers_texts_the_line_says_so(staffed, phone):
+    client = staffed.test_client()
+    form = {"MessageSid": "SM" + "1" * 32, "AccountSid": "AC" + "0" * 32, "From": phone, "To": "+15005550006",
+            "Body": "quiero hablar con una persona", "NumMedia": "0"}
+    assert client.post("/sms", data=form, headers={"X-Twilio-Signature": sign(form, "/sms")}).status_code == 200
+    desk = staffed.extensions["kyr"].engine.handoff.desk
+    [handoff] = desk.queue()
+    assert desk.claim(handoff.id, "ana")
+    call = Call(client, phone)
+    call.choose("es")
+    root = call.say(SPOKEN["es"][0])
+    assert says(root)[0] == text(staffed, "system.voice_staff_texting", "es")
+    check_offered_twice(staffed, root, "es", "ask")

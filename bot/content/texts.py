@@ -77,6 +77,7 @@ SYSTEM_KEYS = (
     "voice_menu_item",
     "voice_menu_end",
     "voice_after_answer",
+    "voice_ask_zip",
     "voice_texted",
     "voice_text_failed",
     "voice_connecting",

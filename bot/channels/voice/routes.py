@@ -24,7 +24,7 @@ from bot.channels.sms import twiml_response, wait_for_first_reply
 from bot.channels.twilio_signature import validate_twilio_request
 from bot.channels.voice.person import PersonLine
 from bot.channels.voice.prompts import Speaker
-from bot.channels.voice.speech import for_the_ear
+from bot.channels.voice.speech import for_the_ear, spoken_digits
 from bot.channels.voice.voices import voice_language
 from bot.clients.identity import InvalidSender, Sender, call_step_key, sender_from_call
 from bot.content.answers import URGENT_TOPICS
@@ -203,7 +203,7 @@ class CallFlow:
         if not speech and not digits:
             return self.ask(VoiceResponse(), lang)
         if speech:
-            reply = self.engine_reply(speech, language_hint=lang)
+            reply = self.engine_reply(spoken_digits(speech), language_hint=lang)
         else:
             reply = self.engine_reply(digits[:1], language_hint=lang, keypad=self.call.keypad or "ask")
         return self.answer(reply)
@@ -240,9 +240,10 @@ class CallFlow:
             self.send_text(response, lang, reply.messages[0])
             return self.after_answer(response, lang, self.call.topic)
         if not reply.messages:
-            # Staff hold this person's text conversation: the bot stays quiet there, not here.
-            speaker.prompt(response, "staff_texting")
-            return self.ask(response, lang)
+            if reply.intent == "handoff":
+                # Staff hold this person's text conversation: the bot stays quiet there, not here.
+                speaker.prompt(response, "staff_texting")
+            return self.ask(response, lang)  # (or over the per-minute limit, already told once)
         if not speaker.language.speaks:
             if topic:  # no voice reads this language: the answer goes by text, the menu is played again
                 if not self.send_text(response, lang, "\n".join(reply.messages)):
@@ -258,6 +259,8 @@ class CallFlow:
             speaker.say_text(response, spoken.text)
             if topic in URGENT_TOPICS and self.person.can_dial(lang):
                 return self.person.connect(response, lang, topic)
+            if spoken.asks_zip:
+                speaker.prompt(response, "ask_zip")
             return self.after_answer(response, lang, topic)
         if spoken.is_menu:
             return self.topic_menu(response, lang, "\n".join(reply.messages))

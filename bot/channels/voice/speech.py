@@ -42,6 +42,7 @@ class Spoken:
     text: str
     had_links: bool
     is_menu: bool
+    asks_zip: bool = False  # the text version asked for a ZIP code (say it, on a call)
 
 
 def spell_digits(groups: tuple[str, ...]) -> str:
@@ -85,11 +86,13 @@ def for_the_ear(messages: tuple[str, ...] | list[str], lang: str, content: Conte
     """What a voice says for a reply's messages, in ``lang``."""
     sms_only = {content.text(key, lang) for key in SMS_ONLY_KEYS if key.removeprefix("system.") in content.system}
     sms_only.update(skip_lines)
+    zip_footer = content.text("system.more_footer_zip", lang)
     lines: list[str] = []
-    had_links = is_menu = False
+    had_links = is_menu = asks_zip = False
     for message in messages:
         for line in message.splitlines():
             line = line.strip()
+            asks_zip = asks_zip or line == zip_footer
             if not line or line in sms_only:
                 continue
             menu = MENU_LINE.match(line)
@@ -103,4 +106,9 @@ def for_the_ear(messages: tuple[str, ...] | list[str], lang: str, content: Conte
             had_links = had_links or linked
             if line:
                 lines.append(read_numbers(line))
-    return Spoken(" ".join(lines), had_links, is_menu)
+    return Spoken(" ".join(lines), had_links, is_menu, asks_zip)
+
+
+def spoken_digits(speech: str) -> str:
+    """"6 0 6 2 3" as transcribed → "60623": a spoken ZIP code reaches the engine as one."""
+    return re.sub(r"[\s-]", "", speech) if re.fullmatch(r"[\d\s-]+", speech) else speech
