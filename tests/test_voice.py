@@ -449,6 +449,25 @@ def test_0_dials_the_staff_number_for_the_language_with_a_timeout(staffed, phone
     assert query(dial.get("action"))["step"] == "dialed"
 
 
+def test_asking_out_loud_for_a_person_dials_too(staffed, phone):
+    call = Call(staffed.test_client(), phone)
+    call.choose("en")
+    root = call.say("can I speak with somebody from your team")
+    assert tags(root) == ["Say", "Dial"] and root.find("Dial/Number").text == STAFF["en"]
+
+
+def test_kreyol_callers_reach_kreyol_staff_with_recorded_prompts(staffed, phone):
+    call = Call(staffed.test_client(), phone)
+    call.choose("ht")
+    root = call.press("0")
+    assert tags(root) == ["Play", "Dial"]
+    assert plays(root) == ["/static/voice/ht/connecting.wav"]
+    assert root.find("Dial/Number").text == STAFF["ht"]
+    call.post(call.next_path("Dial"), DialCallStatus="no-answer")
+    assert plays(call.twiml)[0] == "/static/voice/ht/nobody.wav"
+    assert plays(call.twiml.find("Gather")) == ["/static/voice/ht/callback_offer.wav"]
+
+
 def test_staff_who_answered_end_the_call_with_goodbye(staffed, phone):
     call = Call(staffed.test_client(), phone)
     call.choose("en")
