@@ -55,9 +55,11 @@ def register_audit_command(app: Flask) -> None:
         services = app.extensions[EXTENSION]
         if services.store.kind != "redis":
             raise click.ClickException("REDIS_URL is not set: nothing is stored outside this process")
-        # The voice line's replayable TwiML names the staff phones it dials: the organization's, not a person's.
+        # The voice line's replayable TwiML names the staff phones it dials and the line's own number
+        # (the caller ID staff see): the organization's numbers, not a person's.
         public = public_numbers_of(services.content, services.router.resources)
         public |= set(services.settings.voice_staff_numbers.values())
+        public |= {services.settings.twilio_from} if services.settings.twilio_from else set()
         report = audit(services.store.client, services.settings, public)
         click.echo(report.format())
         raise SystemExit(0 if report.clean else 1)

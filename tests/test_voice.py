@@ -37,7 +37,8 @@ from tests.test_resilience import stalled_url  # noqa: F401  (fixture)
 from tests.test_sms_dedupe import session_turns
 
 STAFF = {"en": "+13125550100", "es": "+13125550101", "ht": "+13125550102"}
-STAFF_ENV = {"ENCRYPTION_KEY": KEY, "STAFF_HOURS": "always", "VOICE_DIAL_TIMEOUT": "15",
+LINE = "+13125550199"  # the line's own number (TWILIO_FROM_NUMBER): the caller ID staff phones show
+STAFF_ENV = {"ENCRYPTION_KEY": KEY, "STAFF_HOURS": "always", "VOICE_DIAL_TIMEOUT": "15", "TWILIO_FROM_NUMBER": LINE,
              "VOICE_STAFF_NUMBERS": ",".join(f"{lang}:{number}" for lang, number in STAFF.items())}
 #: A question per language, in words a caller might use (not lines of intents/data), and its topic.
 SPOKEN = {
@@ -445,6 +446,7 @@ def test_0_dials_the_staff_number_for_the_language_with_a_timeout(staffed, phone
     assert says(root) == [text(staffed, "system.voice_connecting", "es")]
     dial = root.find("Dial")
     assert dial.get("timeout") == "15"
+    assert dial.get("callerId") == LINE, "staff phones show the line's number, not the caller's"
     assert [n.text for n in dial.findall("Number")] == [STAFF["es"]]
     assert query(dial.get("action"))["step"] == "dialed"
 

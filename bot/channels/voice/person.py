@@ -47,8 +47,11 @@ class PersonLine:
         if not self.can_dial(lang):
             return self.unreached(response, lang, topic)
         self.flow.speaker(lang).prompt(response, "connecting")
+        # Staff phones show the line's own number (TWILIO_FROM_NUMBER, else the number called), not the
+        # caller's: as in the console, staff never see a caller's number.
+        line_number = self.settings.twilio_from or (self.flow.form.get("To") or "").strip() or None
         dial = Dial(timeout=self.settings.voice_dial_timeout, action=self.flow.url("dialed", lang, topic=topic),
-                    method="POST")
+                    method="POST", caller_id=line_number)
         dial.number(self.settings.voice_staff_numbers[lang])
         response.append(dial)
         log.info("voice dialing staff lang=%s", lang)
