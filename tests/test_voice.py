@@ -612,3 +612,16 @@ def test_while_staff_hold_the_callers_texts_the_line_says_so(staffed, phone):
     root = call.say(SPOKEN["es"][0])
     assert says(root)[0] == text(staffed, "system.voice_staff_texting", "es")
     check_offered_twice(staffed, root, "es", "ask")
+
+
+def test_a_call_in_the_terminal_follows_the_same_steps(app, redis_client):
+    """``flask voice call``: signed steps to /voice, spoken text printed, typed keys and words sent back."""
+    result = app.test_cli_runner().invoke(args=["voice", "call", "--caller", "+13125550177"],
+                                          input=f"1\n{SPOKEN['en'][0]}\n\n\n")
+    assert result.exit_code == 0, result.output
+    engine = app.extensions["kyr"].engine
+    lines = [line.strip() for line in result.output.splitlines()]
+    answer = spoken_answer(app, engine.answers.first_reply("detainer", None, "en"), "en")
+    assert any(line.endswith(f"[en-US] {answer}") for line in lines)
+    assert lines[-1] == "[the line hangs up]"
+    assert session_turns(redis_client, "+13125550177") >= 2
