@@ -521,8 +521,11 @@ def test_outside_staff_hours_0_gives_the_hotline_and_the_callback_request(make_a
     desk = app.extensions["kyr"].engine.handoff.desk
     [handoff] = desk.queue()
     assert (handoff.channel, handoff.lang, handoff.topic) == ("voice", "es", "none")
-    # A callback request waits through closed hours: the sweep does not end it.
+    # A callback request waits through closed hours and quiet hours (no idle return)...
     assert desk.sweep() == 0 and desk.queue() == [handoff]
+    assert desk.sweep(now=time.time() + 3 * 3600) == 0 and [h.id for h in desk.queue()] == [handoff.id]
+    # ...for as long as a transcript is kept, then it ends like any unanswered request.
+    assert desk.sweep(now=time.time() + 24 * 3600 + 60) == 1 and desk.queue() == []
 
 
 def test_an_urgent_topic_during_hours_is_answered_then_dialed(staffed, phone):

@@ -33,7 +33,7 @@ class Message:
     #: Likewise a sub-menu's numbers mean its topics for the very next message only.
     submenu: str | None
     #: Voice line only: which keypad menu the caller was just offered ("language", "ask",
-    #: "answer"), so a pressed key means that menu's choice. None for typed messages.
+    #: "answer", "topics"), so a pressed key means that menu's choice. None for typed messages.
     keypad: str | None = None
 
 

@@ -39,9 +39,9 @@ class WaitRules:
 
 #: Held while one worker sweeps (the console's queue page polls every few seconds, from every staff member).
 SWEEP_LOCK = "kyr:handoff:sweeping"
-#: Why a handoff ended without staff, as the console shows it; each has a text for the person.
 #: A voice caller's request to be contacted (bot/channels/voice/person.py): waits for staff, not for a reply.
 CALLBACK = "callback"
+#: Why a handoff ended without staff, as the console shows it; each has a text for the person.
 UNSTAFFED_ENDINGS = {"timeout": "system.handoff_nobody_came", "hours_ended": "system.handoff_hours_ended"}
 
 
