@@ -18,7 +18,7 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 from bot.content.answers import URGENT_TOPICS
 
 if TYPE_CHECKING:
-    from bot.channels.voice.routes import CallFlow
+    from bot.channels.voice.flow import CallFlow
 
 log = logging.getLogger(__name__)
 
