@@ -8,6 +8,7 @@ structure (which verbs, in which order, with which attributes), never by substri
 from __future__ import annotations
 
 import datetime
+from concurrent.futures import ThreadPoolExecutor
 import logging
 import random
 import time
@@ -18,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import redis
+import requests
 from cryptography.fernet import Fernet
 from rq import Queue
 
@@ -310,6 +312,22 @@ def test_after_an_answer_2_texts_it_with_its_links_through_the_outbound_queue(ma
     queue.empty()
 
 
+def test_no_text_goes_to_a_caller_who_texted_stop(make_app, phone, redis_url):
+    app = make_app(ENCRYPTION_KEY=KEY)
+    client = app.test_client()
+    form = {"MessageSid": "SM" + "".join(random.choice("0123456789abcdef") for _ in range(32)),
+            "AccountSid": "AC" + "0" * 32, "From": phone, "To": "+15005550006", "Body": "STOP", "NumMedia": "0"}
+    assert client.post("/sms", data=form, headers={"X-Twilio-Signature": sign(form, "/sms")}).status_code == 200
+    queue = Queue("kyr-outbound", connection=redis.Redis.from_url(redis_url))
+    queue.empty()
+    call = Call(client, phone)
+    call.choose("en")
+    call.say(SPOKEN["en"][0])
+    root = call.press("2")
+    assert says(root)[0] == text(app, "system.voice_text_failed", "en")
+    assert queue.count == 0
+
+
 def test_texting_without_an_outbound_queue_says_so(app, call):
     call.choose("en")
     call.say(SPOKEN["en"][0])
@@ -405,6 +423,22 @@ def test_a_retried_step_replays_its_twiml_and_counts_once(app, call, redis_clien
     other.sid = other.sid[:-1] + ("0" if other.sid[-1] != "0" else "1")
     other.post(path, SpeechResult=SPOKEN["es"][0])
     assert session_turns(redis_client, call.phone) == 3
+
+
+def test_concurrent_retries_of_a_step_are_answered_alike_and_counted_once(live_server, phone, redis_client):
+    form = Call(None, phone).form(SpeechResult=SPOKEN["en"][0])
+    path = "/voice?step=input&lang=en&n=2&k=ask"
+    headers = {"X-Twilio-Signature": sign(form, path)}
+
+    def deliver(_):
+        return requests.post(live_server + path, data=form, headers=headers, timeout=15)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(deliver, range(6)))
+    assert {r.status_code for r in responses} == {200}
+    assert len({r.content for r in responses}) == 1
+    assert query(parse(responses[0].content).find("Gather").get("action"))["t"] == "detainer"
+    assert session_turns(redis_client, phone) == 1
 
 
 def test_unsigned_and_unconfigured_requests_are_refused(make_app, call):

@@ -381,8 +381,11 @@ class ConversationEngine:
         """The current topic's whole answer as a text message (voice line: "press 2"), links included.
 
         The surface sends ``messages`` through the outbound queue and says so; with no topic
-        yet there is nothing to send, so the caller hears the topics instead.
+        yet there is nothing to send, so the caller hears the topics instead. Someone who texted
+        STOP gets no text (and no messages here: the surface says it could not send one).
         """
+        if session.get("stopped"):
+            return Reply((), lang, "text_me")
         topic = session.get("topic")
         if not (topic and self.content.has_topic(topic)):
             return self._with_menu("system.no_more", lang, "more")

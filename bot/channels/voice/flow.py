@@ -230,7 +230,10 @@ class CallFlow:
         if reply.intent == "human_handoff":
             return self.person.connect(response, lang)
         if reply.intent == "text_me":
-            self.send_text(response, lang, reply.messages[0])
+            if reply.messages:
+                self.send_text(response, lang, reply.messages[0])
+            else:  # the caller texted STOP: no text goes to them
+                speaker.prompt(response, "text_failed")
             return self.after_answer(response, lang, self.call.topic)
         if not reply.messages:
             if reply.intent == "handoff":
