@@ -28,7 +28,7 @@ QUEUE_BOOKKEEPING = ("rq:queues", "rq:queue:", "rq:wip:", "rq:failed:", "rq:fini
 
 #: Every field a session may hold (bot/conversation/engine.py); anything else is a finding.
 SESSION_FIELDS = frozenset({"v", "lang", "topic", "turns", "loc", "awaiting_zip", "awaiting_language", "fallbacks",
-                            "stopped", "submenu"})
+                            "stopped", "submenu", "day"})
 #: Every field an alert subscription holds (bot/outreach/subscriptions.py); "to" is Fernet-encrypted.
 SUBSCRIPTION_FIELDS = frozenset({"status", "lang", "channel", "to", "since", "last_inbound", "stop_reason",
                                  "stopped_at", "state", "county"})

@@ -120,6 +120,13 @@ class Settings:
     voice_dial_timeout: int = 20
     #: The one regional tag Twilio's speech recognition uses for Arabic callers (no pan-Arabic tag exists).
     voice_arabic_language: str = "ar-EG"
+    # -- the console for a hotline team (issue #19) --
+    #: Every console login needs a TOTP code; accounts without one must enrol first.
+    console_require_2fa: bool = False
+    #: How long the console's audit log keeps an entry.
+    audit_retention_seconds: int = 365 * 86400
+    #: How long the daily counts of what the bot did (reports, /console/stats.csv) are kept.
+    report_retention_seconds: int = 400 * 86400
 
 
 def _float(environ: Mapping[str, str], name: str, default: float) -> float:
@@ -420,6 +427,21 @@ def _handoff_settings(environ: Mapping[str, str]) -> dict[str, Any]:
         console_login_slowdown_seconds=slowdown,
         console_session_seconds=int(_positive_float(environ, "CONSOLE_SESSION_HOURS", 12) * 3600),
         console_secure_cookies=secure in ("true", "1", "yes"),
+        **_team_console_settings(environ),
+    )
+
+
+def _team_console_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """2FA, the audit log and reports (bot/console, issue #19)."""
+    require = (environ.get("CONSOLE_REQUIRE_2FA") or "false").strip().lower()
+    if require not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"CONSOLE_REQUIRE_2FA must be true or false, got {require!r}")
+    if require in ("true", "1", "yes") and not _fernet_key(environ):
+        raise ConfigError("CONSOLE_REQUIRE_2FA needs ENCRYPTION_KEY (the TOTP secrets are kept encrypted with it)")
+    return dict(
+        console_require_2fa=require in ("true", "1", "yes"),
+        audit_retention_seconds=_positive(environ, "AUDIT_RETENTION_DAYS", 365) * 86400,
+        report_retention_seconds=_positive(environ, "REPORT_RETENTION_DAYS", 400) * 86400,
     )
 
 

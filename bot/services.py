@@ -22,6 +22,7 @@ from bot.conversation.engine import ConversationEngine
 from bot.language.languages import SUPPORTED_LANGUAGES, LanguageDetector
 from bot.content.location import LocationResolver
 from bot.clients.nlu import RasaClient
+from bot.clients.activity import DailyActivity
 from bot.clients.store import Store, create_store
 from bot.outreach.subscriptions import Subscriptions
 from bot.handoff import build_gate, off_reason
@@ -77,6 +78,7 @@ def build_services(settings: Settings) -> Services:
         urgent_threshold=settings.nlu_urgent_confidence_threshold,
         rate_limit_per_minute=settings.rate_limit_per_minute,
         subscriptions=subscriptions_for(settings, store),
+        activity=DailyActivity(store.client, settings.report_retention_seconds) if store.kind == "redis" else None,
     )
     # Handoff to staff (None when off: needs REDIS_URL, ENCRYPTION_KEY and STAFF_HOURS).
     engine.handoff = build_gate(settings, store, content, engine.answers)

@@ -16,7 +16,10 @@ from flask_wtf.csrf import CSRFProtect
 
 from bot.handoff import off_reason
 from bot.language.languages import SUPPORTED_LANGUAGES
+from bot.console.audit_log import AuditLog
+from bot.console.saved_replies import SavedReplies
 from bot.console.staff import ConsoleLogins, LoginLimiter, StaffDirectory
+from bot.console.twofactor import TwoFactor
 
 EXTENSION = "kyr_console"
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
@@ -31,6 +34,14 @@ class Console:
     limiter: LoginLimiter | None
     #: Why handoff is off (shown on the queue page), None when it works.
     handoff_off: str | None
+    #: Who did what (bot/console/audit_log.py); None without Redis.
+    audit: AuditLog | None = None
+    #: Two-factor login; None without Redis or ENCRYPTION_KEY (the TOTP secret is kept encrypted).
+    twofactor: TwoFactor | None = None
+    #: Admins' saved replies; None without Redis.
+    replies: SavedReplies | None = None
+    #: CONSOLE_REQUIRE_2FA: accounts without a TOTP authenticator must enrol before anything else.
+    require_2fa: bool = False
 
 
 def console() -> Console:
@@ -55,17 +66,29 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     if svc.store.kind == "redis":
         client = svc.store.client
+        directory = StaffDirectory(client, settings.staff_account_ttl_seconds, SUPPORTED_LANGUAGES)
+        twofactor = None
+        if settings.encryption_key:
+            from cryptography.fernet import Fernet
+
+            twofactor = TwoFactor(directory, Fernet(settings.encryption_key.encode()))
         state = Console(
-            StaffDirectory(client, settings.staff_account_ttl_seconds, SUPPORTED_LANGUAGES),
+            directory,
             ConsoleLogins(client, settings.console_session_seconds),
             LoginLimiter(client, settings.id_hash_key, settings.console_login_attempts,
                          settings.console_login_window_seconds, settings.console_login_slowdown_seconds),
             off_reason(settings, svc.store.kind),
+            audit=AuditLog(client, settings.audit_retention_seconds),
+            twofactor=twofactor,
+            replies=SavedReplies(client, SUPPORTED_LANGUAGES),
+            require_2fa=settings.console_require_2fa,
         )
     else:
         state = Console(None, None, None, off_reason(settings, svc.store.kind))
     app.extensions[EXTENSION] = state
 
-    from bot.console import admin, auth, broadcasts, ids, stats, views  # noqa: F401  (registers the routes)
+    from bot.console import (  # noqa: F401  (registers the routes)
+        account, admin, answers, audit_views, auth, broadcasts, ids, replies, stats, views,
+    )
 
     app.register_blueprint(bp)

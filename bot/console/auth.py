@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 
 from flask import abort, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
@@ -30,16 +31,35 @@ def current_staff() -> Account | None:
     return account
 
 
+#: Pages an account may use before it has enrolled 2FA when CONSOLE_REQUIRE_2FA is on.
+ENROL_ENDPOINTS = frozenset({"console.account", "console.account_password", "console.enrol_start",
+                             "console.enrol_confirm"})
+
+
 def login_required(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        if current_staff() is None:
+        staff = current_staff()
+        if staff is None:
             if request.path.startswith("/console/api/"):
                 return {"error": "log in again"}, 401
             return redirect(url_for("console.login", next=request.path))
+        if console().require_2fa and not staff.has_2fa and request.endpoint not in ENROL_ENDPOINTS:
+            if request.path.startswith("/console/api/"):
+                return {"error": "set up two-factor login first"}, 403
+            flash("This console requires two-factor login: set up an authenticator app first.")
+            return redirect(url_for("console.account"))
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def audit(action: str, target: str = "", detail: str = "", who: str | None = None) -> None:
+    """Record an action of the logged-in staff member (codes and ids only, never a text or number)."""
+    log_ = console().audit
+    if log_ is not None:
+        staff = current_staff()
+        log_.record(who if who is not None else (staff.username if staff else ""), action, target, detail)
 
 
 def admin_required(view):
@@ -122,21 +142,72 @@ def login():
     account = state.staff.verify(username, request.form.get("password") or "")
     if account is None:
         log.info("console login failed")
+        # The name only when such an account exists: a password typed into the name field is never kept.
+        audit("login_failed", who=username if state.staff.get(username) else "(unknown name)", detail="password")
         return render_template("console/login.html", error="Wrong username or password."), 401
+    target = request.args.get("next") or ""
+    if account.has_2fa:
+        # The password was right; the login starts only with the code (/console/login/code).
+        state.logins.end(session.get("login"))
+        session.clear()
+        session["pending"] = {"user": account.username, "gen": account.generation, "at": time.time(),
+                              "next": target}
+        return redirect(url_for("console.login_code"))
     state.limiter.succeeded(username, address)
+    return _start_login(account, target)
+
+
+#: How long the code page waits after a right password.
+PENDING_SECONDS = 300
+
+
+def _start_login(account, target: str, how: str = "password"):
+    state = console()
     state.logins.end(session.get("login"))
     session.clear()  # a new session (and a new CSRF token) for every login
     session["login"] = state.logins.start(account)
     session.permanent = True
     log.info("console login role=%s", account.role)
-    target = request.args.get("next") or ""
+    audit("login", who=account.username, detail=how)
     return redirect(target if target.startswith("/console/") else url_for("console.queue"))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    """The second step: a code from the authenticator app, or a recovery code."""
+    state = console()
+    pending = session.get("pending")
+    if not pending or time.time() - pending.get("at", 0) > PENDING_SECONDS or state.staff is None:
+        session.pop("pending", None)
+        flash("Log in again.")
+        return redirect(url_for("console.login"))
+    if request.method == "GET":
+        return render_template("console/login_code.html")
+    username = pending["user"]
+    address = request.remote_addr or ""
+    refusal = state.limiter.reserve(username, address)  # codes count against the same limit as passwords
+    if refusal is not None:
+        return too_many_attempts(refusal)
+    account = state.staff.get(username)
+    how = None
+    if account is not None and account.active and account.generation == pending["gen"] and state.twofactor:
+        how = state.twofactor.verify(account, request.form.get("code") or "")
+    if how is None:
+        audit("login_failed", who=username, detail="code")
+        return render_template("console/login_code.html", error="That code did not work. Try the newest one."), 401
+    state.limiter.succeeded(username, address)
+    if how == "recovery":
+        audit("recovery_code_used", who=username)
+        flash("You used a recovery code; it will not work again. Set up your authenticator again if you lost it.")
+    return _start_login(state.staff.get(username), pending.get("next") or "", how)
 
 
 @bp.post("/logout")
 def logout():
     state = console()
     if state.logins is not None:
+        if current_staff() is not None:
+            audit("logout")
         state.logins.end(session.get("login"))
     session.clear()
     flash("Logged out.")

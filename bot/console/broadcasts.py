@@ -26,7 +26,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from bot.outreach.broadcasts import CAMPAIGN_ID_PATTERN, BroadcastError, Broadcasts, Preview, recipients_key, review_digest
 from bot.console import bp
-from bot.console.auth import admin_required
+from bot.console.auth import admin_required, audit
 from bot.language.languages import NATIVE_NAMES, RTL_LANGUAGES, SUPPORTED_LANGUAGES
 from bot.content.location import US_STATE_CODES
 from bot.outreach.outbound import OutboundNotConfigured
@@ -335,6 +335,7 @@ def broadcast_send():
         return compose_page(draft, f"Not sent: {exc}.", 400)
     book().client.set(CONFIRM_PREFIX + token, campaign.id, ex=CONFIRM_TTL_SECONDS)
     log.info("broadcast %s started from the console: %d alert(s) queued", campaign.id, added)
+    audit("broadcast_created", target=campaign.id, detail=f"langs={','.join(texts)} queued={added}")
     flash(f"Broadcast {campaign.id}: {added} alert(s) queued for sending.")
     return redirect(url_for("console.broadcast_progress", campaign_id=campaign.id))
 
@@ -370,5 +371,6 @@ def broadcast_resume(campaign_id):
         flash(f"Not resumed: {exc}.")
     else:
         log.info("broadcast %s resumed from the console: %d alert(s) queued again", campaign_id, count)
+        audit("broadcast_resumed", target=campaign_id, detail=f"queued={count}")
         flash(f"Queued again {count} unsent alert(s)." if count else "Nothing to resume: every alert was handled.")
     return redirect(url_for("console.broadcast_progress", campaign_id=campaign_id))

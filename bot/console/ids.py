@@ -15,6 +15,7 @@ from flask import abort
 
 from bot.outreach.broadcasts import CAMPAIGN_ID_PATTERN
 from bot.console import bp
+from bot.console.saved_replies import REPLY_ID_PATTERN
 from bot.console.staff import USERNAME
 
 #: records.open() makes handoff ids with ``secrets.token_hex(8)``: 16 lower-case hex digits.
@@ -25,6 +26,7 @@ FORMATS: dict[str, re.Pattern] = {
     "handoff_id": HANDOFF_ID,
     "campaign_id": re.compile(CAMPAIGN_ID_PATTERN),
     "username": USERNAME,
+    "reply_id": re.compile(REPLY_ID_PATTERN),
 }
 
 

@@ -54,10 +54,39 @@ class Account:
     #: Changes with every write (admin change or rehash): writes compare-and-set on it,
     #: so a login never writes back a record an admin changed meanwhile.
     revision: int = 0
+    #: What {first_name_of_staff} says in saved replies ("" → the username, capitalised).
+    first_name: str = ""
+    #: Also sees conversations in languages not in ``languages``: sends reviewed answers and
+    #: saved replies in the person's language (a volunteer who speaks only English, say).
+    all_languages: bool = False
+    #: TOTP secret, Fernet-encrypted with ENCRYPTION_KEY ("" = no two-factor login).
+    totp: str = dataclasses.field(default="", repr=False)
+    #: The last TOTP time step accepted: a code works once.
+    totp_step: int = 0
+    #: Argon2id hashes of the unused recovery codes.
+    recovery: tuple[str, ...] = dataclasses.field(default=(), repr=False)
+
+    @property
+    def has_2fa(self) -> bool:
+        return bool(self.totp)
+
+    @property
+    def display_name(self) -> str:
+        return self.first_name or re.split(r"[._-]", self.username)[0].capitalize()
+
+    def answers_in(self, lang: str) -> bool:
+        return self.is_admin or self.all_languages or lang in self.languages
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+
+def check_first_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if len(name) > 40 or any(ch in name for ch in "{}<>"):
+        raise AccountError("a first name is at most 40 characters, without { } < >")
+    return name
 
 
 def check_password(password: str) -> None:
@@ -106,6 +135,7 @@ class StaffDirectory:
             return None
         data = json.loads(raw)
         data["languages"] = tuple(data["languages"])
+        data["recovery"] = tuple(data.get("recovery") or ())
         return Account(**data)
 
     def get(self, username: str) -> Account | None:
@@ -155,7 +185,8 @@ class StaffDirectory:
                 return  # changed between WATCH and EXEC: that change wins; rehash at the next login
 
     def update(self, username: str, *, password: str | None = None, role: str | None = None,
-               languages=None, active: bool | None = None) -> Account:
+               languages=None, active: bool | None = None, first_name: str | None = None,
+               all_languages: bool | None = None) -> Account:
         """Change an account atomically (WATCH/MULTI on the record, retried), bumping its revision."""
         changes: dict = {}
         if password is not None:
@@ -169,6 +200,17 @@ class StaffDirectory:
             changes["languages"] = self._languages(languages)
         if active is not None:
             changes["active"] = active
+        if first_name is not None:
+            changes["first_name"] = check_first_name(first_name)
+        if all_languages is not None:
+            changes["all_languages"] = bool(all_languages)
+        return self.change(username, lambda account: changes, new_generation=password is not None)
+
+    def change(self, username: str, changes_for, *, new_generation: bool = False) -> Account:
+        """Apply ``changes_for(account)`` (a dict of fields) atomically; it may raise AccountError.
+
+        A new generation ends every login of the account (password change, 2FA reset).
+        """
         key = self._key(username)
 
         def apply(pipe) -> Account:
@@ -176,9 +218,9 @@ class StaffDirectory:
             if account is None:
                 raise AccountError(f"no account named {username}")
             bumped = {"revision": account.revision + 1}
-            if password is not None:
+            if new_generation:
                 bumped["generation"] = account.generation + 1
-            updated = dataclasses.replace(account, **changes, **bumped)
+            updated = dataclasses.replace(account, **changes_for(account), **bumped)
             pipe.multi()
             pipe.set(key, json.dumps(dataclasses.asdict(updated)), ex=self.ttl)
             return updated

@@ -14,7 +14,7 @@ import zoneinfo
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from bot.console import bp, console
-from bot.console.auth import current_staff, login_required
+from bot.console.auth import audit, current_staff, login_required
 from bot.handoff.desk import NotOwner
 from bot.handoff.records import Handoff, masked
 from bot.language.languages import NATIVE_NAMES
@@ -53,8 +53,7 @@ def row(handoff: Handoff) -> dict:
 
 
 def visible(handoff: Handoff) -> bool:
-    staff = current_staff()
-    return staff.is_admin or handoff.lang in staff.languages
+    return current_staff().answers_in(handoff.lang)
 
 
 #: Queue rows per page: the page (and each poll) stays small with thousands waiting.
@@ -68,7 +67,8 @@ def queue_rows(page: int = 1) -> tuple[list[dict], int]:
         return [], 0
     current.sweep_now()  # idle returns and "nobody came in time" while someone watches (once per 10 s)
     staff = current_staff()
-    handoffs, total = current.queue_page(None if staff.is_admin else set(staff.languages), page, QUEUE_PAGE_SIZE)
+    every = staff.is_admin or staff.all_languages
+    handoffs, total = current.queue_page(None if every else set(staff.languages), page, QUEUE_PAGE_SIZE)
     return [row(h) for h in handoffs], total
 
 
@@ -145,18 +145,25 @@ def transcript(handoff: Handoff) -> list[dict]:
     return lines
 
 
-def conversation_context(handoff: Handoff) -> dict:
+def conversation_context(handoff: Handoff, pickers: bool = False) -> dict:
+    """What the conversation page shows; ``pickers``: the answer and saved-reply lists (not for polling)."""
     staff = current_staff()
-    return {"h": handoff, "row": row(handoff), "lines": transcript(handoff),
-            "mine": handoff.owner == staff.username and not handoff.closed, "staff": staff,
-            "max_chars": MAX_BODY_CHARS}
+    mine = handoff.owner == staff.username and not handoff.closed
+    context = {"h": handoff, "row": row(handoff), "lines": transcript(handoff), "mine": mine, "staff": staff,
+               "max_chars": MAX_BODY_CHARS}
+    if pickers and mine:
+        from bot.console.answers import topic_choices
+        from bot.console.replies import choices
+
+        context.update(topics=topic_choices(), saved=choices(handoff, staff))
+    return context
 
 
 @bp.get("/h/<handoff_id>")
 @login_required
 def conversation(handoff_id):
     handoff = load(handoff_id)
-    return render_template("console/conversation.html", **conversation_context(handoff))
+    return render_template("console/conversation.html", **conversation_context(handoff, pickers=True))
 
 
 @bp.get("/api/h/<handoff_id>")
@@ -173,6 +180,7 @@ def conversation_json(handoff_id):
 def claim(handoff_id):
     handoff = load(handoff_id)
     if desk().claim(handoff.id, current_staff().username):
+        audit("claim", target=handoff.id, detail=f"lang={handoff.lang}")
         return redirect(url_for("console.conversation", handoff_id=handoff.id))
     flash("Someone else took this conversation first.")
     return redirect(url_for("console.queue"), code=303)
@@ -196,6 +204,8 @@ def reply(handoff_id):
     except OutboundNotConfigured as exc:
         log.error("staff reply not sent: %s", exc)
         flash(f"Not sent: {exc}")
+    else:
+        audit("reply", target=handoff.id, detail=f"lang={handoff.lang}")
     return redirect(url_for("console.conversation", handoff_id=handoff.id))
 
 
@@ -206,6 +216,7 @@ def note(handoff_id):
     if handoff.closed:
         abort(409)
     desk().note(handoff, current_staff().username, _text())
+    audit("note", target=handoff.id)
     return redirect(url_for("console.conversation", handoff_id=handoff.id))
 
 
@@ -221,7 +232,8 @@ def release(handoff_id):
     handoff = load(handoff_id)
     _owner_or_admin(handoff)
     staff = current_staff()
-    desk().release(handoff, staff.username, force=staff.is_admin)
+    if desk().release(handoff, staff.username, force=staff.is_admin):
+        audit("release", target=handoff.id)
     flash("Released: the conversation is back in the queue.")
     return redirect(url_for("console.queue"))
 
@@ -232,5 +244,6 @@ def hand_back(handoff_id):
     handoff = load(handoff_id)
     _owner_or_admin(handoff)
     if desk().hand_back(handoff, current_staff().username):
+        audit("hand_back", target=handoff.id)
         flash("Handed back: the bot answers this person again.")
     return redirect(url_for("console.queue"))

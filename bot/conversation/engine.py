@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import time
 import unicodedata
 from typing import Any
 
@@ -32,6 +33,7 @@ from bot.content.location import Location, LocationResolver
 from bot.clients.nlu import Entity, NluResult, NluUnavailable, RasaClient
 from bot.language.segments import MAX_BODY_CHARS
 from bot.clients.store import Store, Turn
+from bot.conversation.activity import NOT_UNDERSTOOD_INTENTS, OPT_OUT_INTENTS, ActivityTally
 from bot.conversation.optins import OptInBook
 from bot.conversation.steps import DECISION_STEPS, Message, has_words  # noqa: F401  (has_words: public name)
 
@@ -110,6 +112,7 @@ class ConversationEngine:
         rate_limit_per_minute: int = 20,
         subscriptions: OptInBook | None = None,
         handoff: Any = None,
+        activity: ActivityTally | None = None,
     ):
         self.content = content
         self.answers = answers
@@ -136,6 +139,8 @@ class ConversationEngine:
         self.subscriptions = subscriptions
         #: bot/handoff HandoffGate (None when handoff is off: "a person" gets handoff_unavailable).
         self.handoff = handoff
+        #: Daily counts for the console's reports (bot/clients/activity.py; None without Redis).
+        self.activity = activity
 
     # -- entry point -----------------------------------------------------
 
@@ -178,8 +183,25 @@ class ConversationEngine:
             reply = dataclasses.replace(reply, messages=reply.messages + (welcome,))
         session["lang"] = reply.lang
         session["turns"] = int(session.get("turns") or 0) + 1
+        self._count(sender, reply, session)
         turn.save(session, self.state_ttl)
         return reply
+
+    def _count(self, sender: Sender, reply: Reply, session: dict[str, Any]) -> None:
+        """Tell the reports what the bot did (a conversation counts once per day: ``session["day"]``)."""
+        if self.activity is None:
+            return
+        today = int(time.time() // 86400)
+        new_today = session.get("day") != today
+        session["day"] = today
+        event = ("not_understood" if reply.intent in NOT_UNDERSTOOD_INTENTS
+                 else "opt_out" if reply.intent in OPT_OUT_INTENTS else None)
+        topic = reply.intent if self.content.has_topic(reply.intent) else None
+        try:
+            self.activity.record(channel=sender.channel, lang=reply.lang, new_conversation=new_today,
+                                 topic=topic, event=event)
+        except redis.RedisError as exc:
+            log.warning("activity counters unavailable: %s", type(exc).__name__)
 
     def _flood_reply(self, count: int, lang: str) -> Reply | None:
         """Over the per-minute limit: one polite notice, then silence until the minute ends.
@@ -374,6 +396,36 @@ class ConversationEngine:
         lines = [self.content.text("system.language_menu", lang)]
         lines += [f"{n} {NATIVE_NAMES[code]}" for n, code in enumerate(SUPPORTED_LANGUAGES, start=1)]
         return Reply(("\n".join(lines),), lang, "change_language")
+
+    # -- staff sending the bot's answer ------------------------------------
+
+    def staff_answer(self, sender_key: str, topic: str, fallback_lang: str, *, more: bool = False,
+                     gloss_lang: str = "en") -> tuple[Reply, str]:
+        """What the bot would answer this person for ``topic`` (its first reply, or MORE), and the
+        same answer in ``gloss_lang`` for the staff member who sends it.
+
+        Used by the console when staff send a reviewed answer (bot/console/answers.py): the
+        person's session gives the language, state and county, exactly as for the bot's own
+        answer, and remembers the topic so their next MORE continues from it.
+        Raises ``KeyError`` for an unknown topic.
+        """
+        if not self.content.has_topic(topic):
+            raise KeyError(topic)
+        with self.store.turn(sender_key, RATE_WINDOW_SECONDS) as turn:
+            stored = turn.session
+            session: dict[str, Any] = stored if self._valid_session(stored) else {"v": SESSION_VERSION}
+            lang = session.get("lang") or fallback_lang
+            location = Location.from_session(session.get("loc"))
+            if more:
+                session["topic"] = topic
+                reply = Reply((self.answers.more_reply(topic, location, lang),), lang, f"{topic}.more")
+                gloss = self.answers.more_reply(topic, location, gloss_lang)
+            else:
+                reply = self._topic(topic, session, lang)
+                gloss = self.answers.first_reply(topic, location, gloss_lang)
+            session["lang"] = lang
+            turn.save(session, self.state_ttl)
+        return reply, gloss
 
     # -- composing -------------------------------------------------------
 

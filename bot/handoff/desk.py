@@ -18,6 +18,7 @@ from bot.handoff.delivery import Delivery
 from bot.timing.hours import OpeningHours
 from bot.handoff.records import Entry, Handoff, HandoffRecords
 from bot.handoff.stats import HandoffStats
+from bot.language.segments import sms_text
 
 log = logging.getLogger(__name__)
 
@@ -159,12 +160,18 @@ class HandoffDesk:
         log.info("handoff claimed id=%s", handoff_id)
         return True
 
-    def reply(self, handoff: Handoff, staff: str, text: str) -> int:
-        """Send a staff message to the person; the transcript entry remembers the send job."""
+    def reply(self, handoff: Handoff, staff: str, text: str, *, gloss: str | None = None, lang: str | None = None) -> int:
+        """Send a staff message to the person; the transcript entry remembers the send job.
+
+        ``gloss`` (an English version for staff) and ``lang`` come with a reviewed answer or a
+        saved reply: on SMS it is folded to GSM-7 where the language allows, as the bot's own are.
+        """
         if handoff.owner != staff or handoff.closed:
             raise NotOwner(handoff.id)
+        if lang is not None and handoff.channel == "sms":
+            text = sms_text(text, lang)
         job = self.delivery.send(handoff.channel, handoff.sender, self.records.address(handoff), text)
-        number = self.records.append(handoff.id, "staff", text, by=staff, job=job)
+        number = self.records.append(handoff.id, "staff", text, by=staff, job=job, gloss=gloss)
         self.records.touch(handoff.id)
         self.records.staff_answered(handoff.id)
         return number

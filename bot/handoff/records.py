@@ -151,6 +151,8 @@ class Entry:
     text: str
     by: str | None = None
     job: str | None = None
+    #: For a reviewed answer staff sent in the person's language: the same answer in English.
+    gloss: str | None = None
 
 
 class HandoffRecords:
@@ -395,7 +397,7 @@ class HandoffRecords:
     # -- transcript ----------------------------------------------------------
 
     def append(self, handoff_id: str, who: str, text: str, by: str | None = None, job: str | None = None,
-               *, ended: bool = False) -> int:
+               *, ended: bool = False, gloss: str | None = None) -> int:
         """Add one entry; ``ended`` for entries written after the handoff closed (shorter TTL)."""
         base = PREFIX + handoff_id
         ttl = self.transcript_ttl if ended else self.open_ttl
@@ -405,6 +407,8 @@ class HandoffRecords:
         pipe.expire(base + ":seq", ttl)
         n = int(pipe.execute()[0])
         entry = {"at": time.time(), "who": who, "text": text, "by": by, "job": job}
+        if gloss is not None:
+            entry["gloss"] = gloss
         self.client.set(f"{base}:m:{n}", self.encrypt(json.dumps(entry)), ex=ttl)
         return n
 
@@ -419,7 +423,7 @@ class HandoffRecords:
             data = json.loads(self.decrypt(token) or "null") if token else None
             if data:
                 entries.append(Entry(n=n, at=data["at"], who=data["who"], text=data["text"],
-                                     by=data.get("by"), job=data.get("job")))
+                                     by=data.get("by"), job=data.get("job"), gloss=data.get("gloss")))
         return entries
 
     def address(self, handoff: Handoff) -> str | None:
