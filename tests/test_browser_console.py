@@ -180,3 +180,49 @@ def test_admin_composes_sends_and_follows_a_broadcast(browser, stack, peer, redi
     assert page.locator("#progress-bar").evaluate("bar => bar.value") == 1
     assert any("Hay actividad de ICE" in m.get("Body", "") and m["To"] == PERSON for m in peer.sent)
     assert problems == [], problems
+
+
+def test_english_only_volunteer_sends_a_reviewed_answer_in_kreyol_to_a_web_chat(browser, stack, settings_env, redis_url):
+    """Issue #19: the person chats in Kreyòl from Sacramento; a volunteer who speaks only English picks
+    "ICE hold" and the person's chat shows the reviewed Kreyòl answer with California's version."""
+    from bot import create_app
+    from bot.content.location import Location
+
+    base, _ = stack
+    url = db_url(redis_url, BROWSER_DB)
+    client = redis.Redis.from_url(url, decode_responses=True)
+    staff = StaffDirectory(client, 3600, SUPPORTED_LANGUAGES)
+    staff.create("sam", PASSWORD, "staff", ["en"])
+    staff.update("sam", all_languages=True)
+    app = create_app({**settings_env, "REDIS_URL": url, "ENCRYPTION_KEY": KEY, "STAFF_HOURS": "always"})
+    answers = app.extensions["kyr"].engine.answers
+    expected = answers.first_reply("detainer", Location("CA", "Sacramento"), "ht")
+
+    person = browser.new_page(viewport={"width": 390, "height": 844})
+    person.goto(base + "/")
+    for said, replies in (("Kreyòl", 1), ("95814", 2), ("MOUN", 3)):
+        person.fill("#message", said)
+        person.press("#message", "Enter")
+        person.locator("#log li.bot").nth(replies - 1).wait_for(timeout=15000)
+
+    volunteer = browser.new_page(viewport={"width": 390, "height": 844})
+    problems: list[str] = []
+    volunteer.on("pageerror", lambda error: problems.append(str(error)))
+    volunteer.goto(base + "/console/")
+    volunteer.fill("input[name=username]", "sam")
+    volunteer.fill("input[name=password]", PASSWORD)
+    volunteer.click("#login-form button[type=submit]")
+    card = volunteer.locator("#queue li.card").first
+    card.wait_for(timeout=10000)
+    assert "Kreyòl" in card.inner_text()
+    card.locator("button.claim").click()
+    volunteer.wait_for_selector("#answer-form")
+    volunteer.select_option("#answer-form select[name=topic]", "detainer")
+    volunteer.click("#answer-form button[type=submit]")
+    volunteer.locator("#transcript .gloss", has_text="In California, jails may not keep anyone extra").wait_for(timeout=10000)
+
+    shown = person.locator("#log li.staff").first
+    shown.wait_for(timeout=15000)
+    assert shown.inner_text().strip() == expected.strip()
+    assert expected.startswith("Nan California")  # the Kreyòl text of the California variant
+    assert problems == [], problems
