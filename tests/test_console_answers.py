@@ -241,3 +241,22 @@ def test_saved_reply_goes_out_filled_with_an_english_gloss(app):
     assert outbox(person, token) == ["Bonjou, mwen se Samuel."]
     entry = [e for e in desk_of(app).entries(handoff_id) if e.who == "staff"][0]
     assert entry.gloss == "Hi, I'm Samuel."
+
+
+def test_live_segment_counter_for_saved_replies(app):
+    make_staff(app, "root", role="admin", languages=("en",))
+    make_staff(app, "ana")
+    root, ana = app.test_client(), app.test_client()
+    log_in(root, "root")
+    log_in(ana, "ana")
+    token = page_token(root, "/console/replies")
+    form = {"text_es": "Hola, soy {first_name_of_staff}. Línea: {hotline}", "text_zh": "你好，我是{first_name_of_staff}",
+            "text_fr": "Appelez {numero}"}
+    assert root.post("/console/api/replies/preview", data=form).status_code == 400  # CSRF
+    assert ana.post("/console/api/replies/preview", data={**form, "csrf_token": page_token(ana)}).status_code == 403
+    data = root.post("/console/api/replies/preview", data={**form, "csrf_token": token}).json
+    hotline = app.extensions["kyr"].engine.answers.routed_values(None, "es")["hotline"]
+    spanish = count_segments(sms_text(f"Hola, soy Root. Línea: {hotline}", "es"))
+    assert data["segments"]["es"] == {"segments": spanish.segments, "encoding": "GSM-7", "units": spanish.units}
+    assert data["segments"]["zh"]["encoding"] == "UCS-2" and data["segments"]["zh"]["units"] == len("你好，我是Root")
+    assert "unknown variable" in data["errors"]["fr"] and "en" not in data["segments"]

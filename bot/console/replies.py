@@ -15,7 +15,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from bot.console import bp, console
 from bot.console.auth import admin_required, audit, current_staff, login_required
-from bot.console.saved_replies import MAX_TEXT_CHARS, VARIABLES, ReplyError, SavedReply
+from bot.console.saved_replies import MAX_TEXT_CHARS, VARIABLES, ReplyError, SavedReply, check_template
 from bot.console.staff import Account
 from bot.console.views import desk, load
 from bot.handoff.desk import NotOwner
@@ -78,6 +78,28 @@ def replies():
         rows.append({"reply": reply, "texts": texts})
     return render_template("console/replies.html", rows=rows, languages=NATIVE_NAMES, rtl=RTL_LANGUAGES,
                            variables=VARIABLES, max_chars=MAX_TEXT_CHARS, staff=staff)
+
+
+@bp.post("/api/replies/preview")
+@admin_required
+def reply_preview_json():
+    """The live counter while admins write: SMS segments per language, variables filled as for a
+    person whose place is unknown (the server counts; the script only shows it)."""
+    book = console().replies
+    staff = current_staff()
+    segments, errors = {}, {}
+    for code, text in _form_texts().items():
+        text = text.strip()
+        if not text:
+            continue
+        try:
+            check_template(text)
+        except ReplyError as exc:
+            errors[code] = str(exc)
+            continue
+        count = count_segments(sms_text(book.fill(text, values_for(None, staff, code)), code))
+        segments[code] = {"segments": count.segments, "encoding": count.encoding, "units": count.units}
+    return {"segments": segments, "errors": errors}
 
 
 def _form_texts() -> dict[str, str]:
