@@ -182,3 +182,39 @@ def test_staff_change_their_own_password(app):
     assert elsewhere.get("/console/").status_code == 302  # the others ended
     assert log_in(app.test_client(), "ana", new).status_code == 302
     assert log_in(app.test_client(), "ana").status_code == 401
+
+
+def test_every_new_form_refuses_a_missing_or_forged_csrf_token(app):
+    """Issue #19 routes, posted by a logged-in admin (who may use all of them) without a valid token."""
+    make_staff(app, "root", role="admin", languages=("en",))
+    root = app.test_client()
+    log_in(root, "root")
+    reply = app.extensions["kyr_console"].replies.save(None, "Hello", {"en": "Hello"}, "root")
+    paths = ["/console/account/password", "/console/account/name", "/console/account/2fa/start",
+             "/console/account/2fa/confirm", "/console/replies", f"/console/replies/{reply.id}",
+             "/console/api/replies/preview", "/console/admin/staff/root",
+             "/console/h/0123456789abcdef/answer", "/console/h/0123456789abcdef/saved"]
+    for path in paths:
+        for data in ({}, {"csrf_token": "forged"}):
+            response = root.post(path, data={**data, "first_name": "Eve", "title": "x", "text_en": "y",
+                                             "action": "reset_2fa", "current": PASSWORD, "new": "n" * 20,
+                                             "again": "n" * 20, "code": "000000"})
+            assert response.status_code == 400, path
+    account = directory(app).get("root")
+    assert account.first_name == "" and directory(app).verify("root", PASSWORD) is not None
+    assert app.extensions["kyr_console"].replies.get(reply.id).texts == {"en": "Hello"}
+    pending = app.test_client()
+    password_step(pending)  # the code step is a form too: the token is checked before anything else
+    assert pending.post("/console/login/code", data={"code": "000000"}).status_code == 400
+
+
+def test_staff_set_their_own_first_name_for_saved_replies(app):
+    make_staff(app, "maria.lopez")
+    client = app.test_client()
+    log_in(client, "maria.lopez")
+    assert directory(app).get("maria.lopez").display_name == "Maria"
+    token = page_token(client, "/console/account")
+    client.post("/console/account/name", data={"csrf_token": token, "first_name": "  María  José "})
+    assert directory(app).get("maria.lopez").display_name == "María José"
+    client.post("/console/account/name", data={"csrf_token": token, "first_name": "{hotline}"})
+    assert directory(app).get("maria.lopez").first_name == "María José"  # refused, unchanged

@@ -183,7 +183,8 @@ class ConversationEngine:
             reply = dataclasses.replace(reply, messages=reply.messages + (welcome,))
         session["lang"] = reply.lang
         session["turns"] = int(session.get("turns") or 0) + 1
-        self._count(sender, reply, session)
+        if turn.count:  # 0: storage is down, so are the counters (no extra timeout per message)
+            self._count(sender, reply, session)
         turn.save(session, self.state_ttl)
         return reply
 
