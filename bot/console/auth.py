@@ -198,7 +198,8 @@ def login_code():
     state.limiter.succeeded(username, address)
     if how == "recovery":
         audit("recovery_code_used", who=username)
-        flash("You used a recovery code; it will not work again. Set up your authenticator again if you lost it.")
+        flash("You used a recovery code; it will not work again. Lost your phone? Ask an admin to reset "
+              "your two-factor login, then set it up again.")
     return _start_login(state.staff.get(username), pending.get("next") or "", how)
 
 
