@@ -73,7 +73,8 @@ def staff_update(username):
                 raise AccountError("two-factor login needs ENCRYPTION_KEY")
             console().twofactor.reset(username)
             audit("2fa_reset", target=username)
-            flash(f"Two-factor login reset for {username}; their logins ended. They set it up again at their next login.")
+            flash(f"Two-factor login reset for {username}; their logins ended. "
+                  "They set it up again under Account after their next login.")
         else:
             raise AccountError("unknown action")
     except AccountError as exc:

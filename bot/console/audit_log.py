@@ -121,7 +121,8 @@ class AuditLog:
 
     def people(self) -> list[str]:
         """Everyone who appears in the log (for the filter)."""
-        return sorted({fields.get("who", "") for _id, fields in self.client.xrevrange(AUDIT_KEY, count=MAX_READ)} - {""})
+        recent = self.client.xrevrange(AUDIT_KEY, count=MAX_READ)
+        return sorted({fields.get("who", "") for _id, fields in recent} - {""})
 
 
 def as_csv(entries: list[AuditEntry], timezone) -> str:

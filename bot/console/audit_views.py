@@ -22,7 +22,9 @@ def _filters() -> dict:
 
 
 def _zone():
-    return zoneinfo.ZoneInfo(services().settings.staff_hours.timezone) if services().settings.staff_hours else datetime.timezone.utc
+    """STAFF_TIMEZONE (the zone of STAFF_HOURS), else UTC."""
+    hours = services().settings.staff_hours
+    return zoneinfo.ZoneInfo(hours.timezone) if hours else datetime.timezone.utc
 
 
 @bp.get("/admin/audit")

@@ -30,7 +30,8 @@ DAYS_SHOWN = 14
 #: Channel codes as the reports name them.
 CHANNELS = {"sms": "SMS", "whatsapp": "WhatsApp", "web": "Web chat"}
 #: CSV measure → activity field prefix.
-MEASURES = (("conversations_by_channel", "conversations:channel:"), ("conversations_by_language", "conversations:lang:"),
+MEASURES = (("conversations_by_channel", "conversations:channel:"),
+            ("conversations_by_language", "conversations:lang:"),
             ("topic_answered", "topic:"), ("not_understood", "event:not_understood"), ("opt_out", "event:opt_out"))
 
 
