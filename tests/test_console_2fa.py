@@ -218,3 +218,18 @@ def test_staff_set_their_own_first_name_for_saved_replies(app):
     assert directory(app).get("maria.lopez").display_name == "María José"
     client.post("/console/account/name", data={"csrf_token": token, "first_name": "{hotline}"})
     assert directory(app).get("maria.lopez").first_name == "María José"  # refused, unchanged
+
+
+def test_cli_resets_2fa_when_no_admin_can_log_in(app):
+    make_staff(app, "root", role="admin")
+    client = app.test_client()
+    log_in(client, "root")
+    enrol(client)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["console", "reset-2fa", "root"])
+    assert result.exit_code == 0, result.output
+    assert not directory(app).get("root").has_2fa
+    assert client.get("/console/").status_code == 302  # logins ended
+    assert runner.invoke(args=["console", "reset-2fa", "nobody"]).exit_code != 0
+    entries = app.extensions["kyr_console"].audit.entries(action="2fa_reset")
+    assert [(e.who, e.target) for e in entries] == [("(command line)", "root")]

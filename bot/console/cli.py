@@ -40,6 +40,23 @@ def register_console_commands(app: Flask) -> None:
         click.echo(f"created {account.role} {account.username} ({', '.join(account.languages)}); "
                    f"log in at /console/login")
 
+    @console_group.command("reset-2fa")
+    @click.argument("username")
+    def reset_2fa(username):
+        """Turn off someone's two-factor login (a lost phone, and no admin left who can log in)."""
+        from bot.console import console
+
+        with app.app_context():
+            state = console()
+            if state.twofactor is None:
+                raise click.ClickException("two-factor login needs REDIS_URL and ENCRYPTION_KEY")
+            try:
+                state.twofactor.reset(username)
+            except AccountError as exc:
+                raise click.ClickException(str(exc)) from None
+            state.audit.record("(command line)", "2fa_reset", username)
+        click.echo(f"two-factor login reset for {username}; their logins ended")
+
     @console_group.command("sweep")
     def sweep():
         """Keep promises to waiting people: idle returns, "nobody came in time", "a person is reading".
