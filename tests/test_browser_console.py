@@ -226,3 +226,42 @@ def test_english_only_volunteer_sends_a_reviewed_answer_in_kreyol_to_a_web_chat(
     assert shown.inner_text().strip() == expected.strip()
     assert expected.startswith("Nan California")  # the Kreyòl text of the California variant
     assert problems == [], problems
+
+
+def test_admin_writes_a_saved_reply_with_a_live_counter_and_sets_up_2fa(browser, stack, redis_url):
+    """Saved replies' live segment counter and the 2FA page's inline QR code, under the strict CSP."""
+    import pyotp
+
+    base, _ = stack
+    client = redis.Redis.from_url(db_url(redis_url, BROWSER_DB), decode_responses=True)
+    StaffDirectory(client, 3600, SUPPORTED_LANGUAGES).create("root", PASSWORD, "admin", ["en", "es"])
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: problems.append(message.text) if "Content Security Policy" in message.text else None)
+    page.goto(base + "/console/login")
+    page.fill("input[name=username]", "root")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.click("nav >> text=Saved replies")
+    page.fill("#reply-create input[name=title]", "Who I am")
+    page.fill("#reply-create textarea[name=text_es]", "Hola, soy {first_name_of_staff} de la línea de ayuda.")
+    page.locator("#count_es", has_text="1 SMS segment (GSM-7").wait_for(timeout=10000)
+    page.fill("#reply-create textarea[name=text_zh]", "你好，我是{first_name_of_staff}。" * 8)
+    page.locator("#count_zh", has_text="2 SMS segments (UCS-2").wait_for(timeout=10000)
+    page.fill("#reply-create textarea[name=text_fr]", "Appelez {numero}")
+    page.locator("#count_fr", has_text="unknown variable").wait_for(timeout=10000)
+    page.fill("#reply-create textarea[name=text_fr]", "")
+    page.click("#reply-create button[type=submit]")
+    page.locator("#replies li.card", has_text="Who I am").wait_for(timeout=10000)
+
+    page.click("nav >> text=Account")
+    page.click("#enrol-start button[type=submit]")
+    qr = page.locator(".qr svg")
+    qr.wait_for(timeout=10000)
+    assert qr.bounding_box()["width"] > 100  # drawn, not blocked
+    secret = page.inner_text("#totp-secret")
+    page.fill("#enrol-form input[name=code]", pyotp.TOTP(secret).now())
+    page.click("#enrol-form button[type=submit]")
+    assert page.locator("#recovery-codes li").count() == 10
+    assert problems == [], problems
