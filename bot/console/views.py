@@ -152,6 +152,7 @@ def conversation_context(handoff: Handoff, pickers: bool = False) -> dict:
     context = {"h": handoff, "row": row(handoff), "lines": transcript(handoff), "mine": mine, "staff": staff,
                "max_chars": MAX_BODY_CHARS}
     if pickers and mine:
+        # Imported here: answers.py and replies.py build on this module (desk, load).
         from bot.console.answers import topic_choices
         from bot.console.replies import choices
 

@@ -407,7 +407,8 @@ class ConversationEngine:
 
         Used by the console when staff send a reviewed answer (bot/console/answers.py): the
         person's session gives the language, state and county, exactly as for the bot's own
-        answer, and remembers the topic so their next MORE continues from it.
+        answer, and remembers the topic so their next MORE continues from it. It takes the
+        person's turn lock like a message does (so it counts once in their per-minute limit).
         Raises ``KeyError`` for an unknown topic.
         """
         if not self.content.has_topic(topic):
