@@ -18,7 +18,7 @@ from bot.console.auth import admin_required, audit, current_staff, login_require
 from bot.console.saved_replies import MAX_TEXT_CHARS, VARIABLES, ReplyError, SavedReply, check_template
 from bot.console.staff import Account
 from bot.console.views import desk, load
-from bot.handoff.desk import NotOwner
+from bot.handoff.desk import TEXTED_CHANNELS, NotOwner
 from bot.handoff.records import Handoff
 from bot.language.languages import NATIVE_NAMES, RTL_LANGUAGES, SUPPORTED_LANGUAGES
 from bot.language.segments import count_segments, sms_text
@@ -54,9 +54,9 @@ def choices(handoff: Handoff, staff: Account) -> list[dict]:
     for reply in book.all():
         text = reply.texts.get(handoff.lang)
         filled = book.fill(text, values) if text else None
+        texted = filled and handoff.channel in TEXTED_CHANNELS
         rows.append({"reply": reply, "langs": [code for code in SUPPORTED_LANGUAGES if code in reply.texts],
-                     "filled": filled,
-                     "cost": segment_label(filled, handoff.lang) if filled and handoff.channel == "sms" else None})
+                     "filled": filled, "cost": segment_label(filled, handoff.lang) if texted else None})
     return rows
 
 

@@ -28,7 +28,7 @@ from bot.services import services
 
 DAYS_SHOWN = 14
 #: Channel codes as the reports name them.
-CHANNELS = {"sms": "SMS", "whatsapp": "WhatsApp", "web": "Web chat"}
+CHANNELS = {"sms": "SMS", "whatsapp": "WhatsApp", "web": "Web chat", "voice": "Voice"}
 #: CSV measure → activity field prefix.
 MEASURES = (("conversations_by_channel", "conversations:channel:"),
             ("conversations_by_language", "conversations:lang:"),

@@ -23,6 +23,10 @@ from bot.language.segments import sms_text
 log = logging.getLogger(__name__)
 
 
+#: Channels whose staff replies go out as SMS (a voice caller's callback request gets a text).
+TEXTED_CHANNELS = frozenset({"sms", "voice"})
+
+
 class NotOwner(PermissionError):
     """Only the staff member who claimed a conversation may write in it."""
 
@@ -164,11 +168,11 @@ class HandoffDesk:
         """Send a staff message to the person; the transcript entry remembers the send job.
 
         ``gloss`` (an English version for staff) and ``lang`` come with a reviewed answer or a
-        saved reply: on SMS it is folded to GSM-7 where the language allows, as the bot's own are.
+        saved reply: by SMS it is folded to GSM-7 where the language allows, as the bot's own are.
         """
         if handoff.owner != staff or handoff.closed:
             raise NotOwner(handoff.id)
-        if lang is not None and handoff.channel == "sms":
+        if lang is not None and handoff.channel in TEXTED_CHANNELS:
             text = sms_text(text, lang)
         job = self.delivery.send(handoff.channel, handoff.sender, self.records.address(handoff), text)
         number = self.records.append(handoff.id, "staff", text, by=staff, job=job, gloss=gloss)
