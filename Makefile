@@ -12,7 +12,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: help setup app-env rasa-env system-deps node-deps worker train run chat test check-content lint translations bench bench-nlu bench-lang bench-load bench-sms bench-broadcast bench-baseline bench-readability bench-waiting audit-data clean
 
 help:
-	@echo "make run            set up, train if needed, start Rasa + webhook (web chat on http://127.0.0.1:$${PORT:-5000}/)"
+	@echo "make run            start the webhook at once (web chat on http://127.0.0.1:$${PORT:-5000}/); Rasa's env, training and Rasa in the background"
 	@echo "make test           set up, train if needed, run the whole test suite"
 	@echo "make chat           chat with the bot in this terminal (starts Rasa)"
 	@echo "make worker         run the outbound message worker (needs REDIS_URL)"
@@ -54,10 +54,12 @@ worker: app-env
 train: rasa-env
 	@bash scripts/train.sh
 
-run: setup train
+# Serve first, train beside it: the bot answers from keywords as soon as the app's env
+# exists; Rasa's env, the model and the swap happen in the background (bot/nlu_updates.py).
+run: app-env
 	@$(PY) -m bot.stack run
 
-chat: setup train
+chat: app-env
 	@$(PY) -m bot.stack chat
 
 check-content: app-env

@@ -258,7 +258,7 @@ def _check_directory(report: Report, content: ContentBase, directory: list[Resou
 def _worst_case_values(content: ContentBase, directory: list[Resource]) -> dict[str, str]:
     """The longest text each routed placeholder can take, to check SMS budgets honestly."""
     # Values the engine fills itself: a county label, and the expected wait for a person.
-    worst = {"place": "Matanuska-Susitna County, AK", "minutes": "120", "month": "septiembre de 2026", "position": "12"}
+    worst = {"place": "Matanuska-Susitna County, AK", "minutes": "120", "percent": "99", "month": "septiembre de 2026", "position": "12"}
     worst.update(content.placeholders)
     for placeholder, kind in ROUTED_PLACEHOLDERS.items():
         options = [content.placeholders.get(placeholder, "")]

@@ -16,6 +16,7 @@ def terminal_chat(app: Flask) -> int:
     services = app.extensions[EXTENSION]
     sender = sender_from_web_token("terminal-" + secrets.token_urlsafe(16), services.settings.id_hash_key)
     click.echo("Chat with the bot (Ctrl-D to quit). Try: 'ICE put a hold on my brother'")
+    _show_training_notice(services, services.settings.default_language)
     with app.app_context():
         while True:
             try:
@@ -28,8 +29,19 @@ def terminal_chat(app: Flask) -> int:
             reply = services.engine.handle(sender, text)
             for message in reply.messages:
                 click.echo(click.style(f"bot [{reply.lang}]> ", bold=True) + message)
-            if not reply.nlu_available:
+            if not _show_training_notice(services, reply.lang) and not reply.nlu_available:
                 click.echo(click.style("(Rasa is not answering: keyword fallback)", dim=True))
+
+
+def _show_training_notice(services, lang: str) -> bool:
+    """While ``make chat`` trains the first model: "Understanding is still training: 40%, ..." (as the web chat)."""
+    from bot.channels.health import training_notice
+    from bot.clients.nlu_status import read_status
+
+    notice = training_notice(services.content, read_status(services.settings.nlu_status_file), lang)
+    if notice:
+        click.echo(click.style(f"({notice})", fg="yellow"))
+    return notice is not None
 
 
 def register_commands(app: Flask) -> None:

@@ -127,6 +127,8 @@ class Settings:
     audit_retention_seconds: int = 365 * 86400
     #: How long the daily counts of what the bot did (reports, /console/stats.csv) are kept.
     report_retention_seconds: int = 400 * 86400
+    #: Where ``make run`` writes how far the NLU model's training is (/healthz, the chat banner read it).
+    nlu_status_file: Path = PROJECT_ROOT / ".run" / "nlu-status.json"
 
 
 def _float(environ: Mapping[str, str], name: str, default: float) -> float:
@@ -350,6 +352,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         twilio_whatsapp_from=_optional(environ, "TWILIO_WHATSAPP_FROM"),
         whatsapp_alert_templates=_templates(environ.get("WHATSAPP_ALERT_TEMPLATES")),
         content_max_age_days=_positive(environ, "CONTENT_MAX_AGE_DAYS", 120),
+        nlu_status_file=Path(environ.get("NLU_STATUS_FILE") or PROJECT_ROOT / ".run" / "nlu-status.json"),
         **_handoff_settings(environ),
         **_voice_settings(environ),
     )

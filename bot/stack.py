@@ -1,8 +1,10 @@
-"""``make run`` / ``make chat``: start Rasa and the webhook (or the terminal chat).
+"""``make run`` / ``make chat``: start the webhook (or the terminal chat) and Rasa.
 
-Starts a Rasa server on ``RASA_PORT`` (unless one already answers there),
-waits for its model, then runs gunicorn with ``webhook:app`` on
-127.0.0.1:``PORT``. Ctrl-C stops everything it started.
+The webhook starts at once on 127.0.0.1:``PORT`` (gunicorn, ``webhook:app``)
+and answers from keywords until understanding is ready; meanwhile
+``bot/nlu_updates.py`` sets up Rasa's environment if needed, starts Rasa on
+``RASA_PORT`` (unless one already answers there), trains the model when
+``intents/`` changed and swaps it in. Ctrl-C stops everything it started.
 """
 
 from __future__ import annotations
@@ -12,25 +14,21 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from bot.config import PROJECT_ROOT, load_settings
-from bot.clients.rasa_process import model_loaded, start_rasa, stop, wait_until_ready
+from bot.clients.rasa_process import MODEL_PATH
+from bot.nlu_updates import NluUpdater, TerminalBar
 
 RUN_DIR = PROJECT_ROOT / ".run"
 
 
-def ensure_rasa(rasa_url: str, port: int) -> subprocess.Popen | None:
-    if model_loaded(rasa_url):
-        print(f"==> using the Rasa server already running at {rasa_url}")
-        return None
-    print(f"==> starting Rasa on 127.0.0.1:{port} (log: .run/rasa.log); loading the model", end="", flush=True)
-    process = start_rasa(port, RUN_DIR / "rasa.log")
-    try:
-        wait_until_ready(rasa_url, process, progress=True)
-    except BaseException:
-        stop(process)
-        raise
-    return process
+def nlu_updater(rasa_url: str, rasa_port: int, args: argparse.Namespace) -> NluUpdater:
+    """Understanding beside the bot; the progress bar only under ``make run`` (it would cut into the chat prompt)."""
+    settings = load_settings(os.environ)
+    return NluUpdater(rasa_url, rasa_port, settings.nlu_status_file, run_dir=RUN_DIR, model=args.model.resolve(),
+                      intents_dir=args.intents.resolve(), token=settings.rasa_token,
+                      bar=TerminalBar(enabled=args.mode == "run"))
 
 
 def run_webhook(port: int, env: dict[str, str] | None = None, banner: str = "") -> int:
@@ -71,18 +69,22 @@ def run_webhook(port: int, env: dict[str, str] | None = None, banner: str = "") 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="start the bot's processes")
     parser.add_argument("mode", choices=["run", "chat"])
+    # To try another pipeline side by side (BENCHMARKS.md "Training time") without touching the real model.
+    parser.add_argument("--intents", type=Path, default=PROJECT_ROOT / "intents", help="training data folder")
+    parser.add_argument("--model", type=Path, default=MODEL_PATH, help="model file to serve and train into")
     args = parser.parse_args(argv)
     rasa_port = int(os.environ.get("RASA_PORT") or 5005)
     port = int(os.environ.get("PORT") or 5000)
     rasa_url = (os.environ.get("RASA_URL") or f"http://127.0.0.1:{rasa_port}").rstrip("/")
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    rasa = dev = None
+    updater = nlu_updater(rasa_url, rasa_port, args)
+    dev = None
     try:
+        updater.start()  # first: Rasa's env and training are the long part
         if args.mode == "run":
             from bot import devstack  # embedded Redis, dev secrets, demo admin (issue #16)
 
             dev = devstack.start(os.environ, port)
-        rasa = ensure_rasa(rasa_url, rasa_port)
         if args.mode == "run":
             return run_webhook(port, dev.env, dev.banner(port))
         from bot import create_app
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n==> stopping")
         return 0
     finally:
-        stop(rasa)
+        updater.stop()
         if dev is not None:
             dev.stop()
 

@@ -90,6 +90,9 @@ SYSTEM_KEYS = (
     "voice_keypad_only",
     "voice_staff_texting",
     "voice_error",
+    # make run's training banner (bot/channels/health.py).
+    "nlu_training",
+    "nlu_training_soon",
 )
 #: Placeholders the voice line fills itself: a key to press and a topic's menu label.
 VOICE_PLACEHOLDERS = frozenset({"digit", "label"})
