@@ -27,6 +27,7 @@ from bot.clients.rasa_process import MODEL_PATH, loaded_model_file, start_rasa, 
 from bot.clients.rasa_training import PHASES, Progress, TrainingRun, last_epoch_progress
 from bot.nlu_updates import NluUpdater, TerminalBar
 from tests.conftest import post_signed, sms_form, twiml_messages
+from tests.test_browser_embed import browser  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Asks about ICE at the door without any of the fallback keywords ("door", "warrant", ...):
@@ -95,6 +96,14 @@ def test_progress_covers_the_whole_wait_and_uses_rasas_estimate():
     assert progress.phase == "save" and progress.measured["epochs"] == 250.0
     now[0] = 2000.0  # far later than expected: never 100 % (or a negative time) before it is done
     assert 95 <= progress.percent() <= 99 and progress.seconds_left() > 0
+
+
+def test_training_keeps_rasas_epoch_bar_on_whatever_the_bots_log_level(tmp_path, monkeypatch):
+    """Rasa reads LOG_LEVEL too; the bot's LOG_LEVEL=WARNING would hide the bar the progress comes from."""
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    env = TrainingRun(tmp_path / "intents", tmp_path / "model.tar.gz", tmp_path / "train.log")._env()
+    assert env["LOG_LEVEL"] == "INFO" and env["PYTHONUNBUFFERED"] == "1"
+    assert (env["INTENTS_DIR"], env["TRAIN_LOG"]) == (str(tmp_path / "intents"), str(tmp_path / "train.log"))
 
 
 def test_status_file_is_ignored_when_stale_or_broken(tmp_path):
@@ -232,3 +241,39 @@ def test_failed_training_keeps_the_previous_model_and_says_why(tmp_path):
         updater.stop()
     assert updater.rasa.poll() is not None  # stop() ends the Rasa it started
     assert not status_file.exists()
+
+
+# -- the web chat's banner, in Chromium ------------------------------------------------------
+
+
+@pytest.fixture
+def chat_while_training(make_app, dead_url, tmp_path):
+    """The web chat served for real while make run trains the first model (Rasa not answering yet)."""
+    from tests.conftest import serve
+
+    status_file = tmp_path / "nlu-status.json"
+    app = make_app(RASA_URL=dead_url, NLU_STATUS_FILE=str(status_file), PUBLIC_URL=None)
+    for base in serve(app):
+        yield app, base, status_file
+
+
+def test_web_chat_shows_the_training_banner_then_hides_it(browser, chat_while_training):
+    app, base, status_file = chat_while_training
+    content = app.extensions["kyr"].content
+    write_status(status_file, TrainingStatus(nlu_status.TRAINING, 40, 330.0, "epoch 8/20"))
+    page = browser.new_page(locale="fr-FR")
+    page.goto(base + "/")
+    banner = page.locator("#nlu-notice")
+    banner.wait_for(state="visible", timeout=10000)
+    expected = content.text("system.nlu_training", "fr", {"percent": "40", "minutes": "6"})
+    assert banner.inner_text() == expected and banner.get_attribute("lang") == "fr"
+    # The chat answers meanwhile, from keywords.
+    page.fill("#message", "mon frère a un hold de l'ICE à la prison")
+    page.click("#composer button[type=submit]")
+    answer = page.locator("li.bot").first
+    answer.wait_for(timeout=15000)
+    lang = page.locator("html").get_attribute("lang")
+    assert content.text("detainer.first", lang)[:30] in answer.inner_text()
+    # The model is loaded: the banner goes away at the next poll, without a reload.
+    write_status(status_file, TrainingStatus(nlu_status.READY, 100))
+    banner.wait_for(state="hidden", timeout=12000)

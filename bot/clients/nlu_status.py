@@ -65,6 +65,7 @@ def write_status(path: Path, status: TrainingStatus) -> None:
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".nlu-status.")
     with os.fdopen(handle, "w") as out:
         json.dump(payload, out)
+    os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; the app may run as another user
     os.replace(tmp, path)
 
 

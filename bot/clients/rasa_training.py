@@ -170,6 +170,10 @@ class TrainingRun:
         return dict(
             os.environ, INTENTS_DIR=str(self.intents_dir), MODEL_OUT=str(self.model), TRAIN_LOG=str(self.log_path),
             RASA_TELEMETRY_ENABLED="false", SQLALCHEMY_SILENCE_UBER_WARNING="1",
+            # Rasa logs components to stdout: unbuffered, so the log (and the bar) follows at once.
+            PYTHONUNBUFFERED="1",
+            # Rasa reads LOG_LEVEL too (the bot's own setting): above INFO it hides DIET's epoch bar.
+            LOG_LEVEL="INFO",
         )
 
     def needed(self) -> bool:
