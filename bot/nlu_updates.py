@@ -131,7 +131,8 @@ class NluUpdater:
                 follow(progress)
             self.bar.draw(self._publish(state, progress))
             time.sleep(HEARTBEAT_SECONDS)
-        return True
+        # Done because stop() ended it (Ctrl-C): not a failure to report.
+        return not self._stopping.is_set()
 
     def _serve_and_train(self) -> None:
         times_path = self.model.parent / ".train-times.json"

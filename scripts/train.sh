@@ -4,6 +4,7 @@
 #
 #   scripts/train.sh           train when needed (make train, make test, CI)
 #   scripts/train.sh --check   exit 0 when the model is up to date, 3 when it needs training
+#   scripts/train.sh --fingerprint   print the fingerprint of the training data
 #
 # make run trains through this script too (bot/clients/rasa_training.py), beside the
 # running bot, with these overrides: INTENTS_DIR (default intents), MODEL_OUT (default
@@ -17,11 +18,16 @@ intents=${INTENTS_DIR:-intents}
 model=${MODEL_OUT:-models/kyr-nlu.tar.gz}
 log=${TRAIN_LOG:-models/train.log}
 out_dir=$(dirname "$model")
-# The custom components (intents/components/*.py) are part of the pipeline too.
-fingerprint=$(find "$intents/config.yml" "$intents/domain.yml" "$intents/data" "$intents/components" -type f ! -path '*__pycache__*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+# The custom components (intents/components/*.py) are part of the pipeline too. Paths are
+# hashed as "intents/...", however INTENTS_DIR is written, so make run and make train agree.
+fingerprint=$(cd "$(dirname "$intents")" && name=$(basename "$intents") && find "$name/config.yml" "$name/domain.yml" "$name/data" "$name/components" -type f ! -path '*__pycache__*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 up_to_date() { [ -f "$model" ] && [ "$(cat "$out_dir/.fingerprint" 2>/dev/null)" = "$fingerprint" ]; }
 if [ "${1:-}" = "--check" ]; then
   up_to_date && exit 0 || exit 3
+fi
+if [ "${1:-}" = "--fingerprint" ]; then
+  echo "$fingerprint"
+  exit 0
 fi
 if up_to_date; then
   echo "==> NLU model up to date ($model)"

@@ -30,10 +30,10 @@ from tests.conftest import post_signed, sms_form, twiml_messages
 from tests.test_browser_embed import browser  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Asks about ICE at the door without any of the fallback keywords ("door", "warrant", ...):
-#: keywords cannot tell, the trained model can.
-QUESTION = "immigration officers are outside my apartment right now, do I have to let them in"
-TOPIC = "ice_at_home"
+#: A held-out message (intents/test/en) about a detained relative without any of the fallback
+#: keywords ("detained", "locator", ...): keywords cannot tell, the trained model can (0.99).
+QUESTION = "ice picked up my cousin at the car wash, how do we locate him"
+TOPIC = "family_detained"
 
 # What Rasa 3.6 writes while DIET trains (tqdm redraws the bar with \r), from a real run.
 RASA_OUTPUT = (
@@ -104,6 +104,23 @@ def test_training_keeps_rasas_epoch_bar_on_whatever_the_bots_log_level(tmp_path,
     env = TrainingRun(tmp_path / "intents", tmp_path / "model.tar.gz", tmp_path / "train.log")._env()
     assert env["LOG_LEVEL"] == "INFO" and env["PYTHONUNBUFFERED"] == "1"
     assert (env["INTENTS_DIR"], env["TRAIN_LOG"]) == (str(tmp_path / "intents"), str(tmp_path / "train.log"))
+
+
+def test_make_run_and_make_train_agree_when_the_model_is_up_to_date(tmp_path):
+    """The fingerprint hashes "intents/..." however INTENTS_DIR is written: an absolute path (make run)
+    must not retrain what make train trained; a change in the data must."""
+    def fingerprint(intents: str, cwd: Path = ROOT) -> str:
+        env = {"PATH": "/usr/bin:/bin", "INTENTS_DIR": intents}
+        return subprocess.run(["bash", str(ROOT / "scripts" / "train.sh"), "--fingerprint"], cwd=cwd, env=env,
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    copy = tmp_path / "elsewhere" / "intents"
+    shutil.copytree(ROOT / "intents", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    default = fingerprint("intents")
+    assert len(default) == 64
+    assert fingerprint(str(ROOT / "intents"), cwd=tmp_path) == default == fingerprint(str(copy))
+    (copy / "data" / "en" / "conversation.yml").write_text((copy / "data" / "en" / "conversation.yml").read_text() + "\n")
+    assert fingerprint(str(copy)) != default
 
 
 def test_status_file_is_ignored_when_stale_or_broken(tmp_path):
