@@ -294,3 +294,36 @@ def test_web_chat_shows_the_training_banner_then_hides_it(browser, chat_while_tr
     # The model is loaded: the banner goes away at the next poll, without a reload.
     write_status(status_file, TrainingStatus(nlu_status.READY, 100))
     banner.wait_for(state="hidden", timeout=12000)
+
+
+# -- the terminal: make run's progress bar, make chat's notice -------------------------------
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_redraws_in_place_on_a_terminal_and_prints_tens_in_a_log():
+    status = TrainingStatus(nlu_status.TRAINING, 40, 330.0, "epoch 8/20")
+    terminal = FakeTerminal()
+    TerminalBar(stream=terminal).draw(status)
+    assert terminal.getvalue().startswith("\r==> understanding: [#########...............]  40%  epoch 8/20  about 6 min left")
+    log = io.StringIO()
+    bar = TerminalBar(stream=log)
+    for percent in (40, 41, 49, 50):
+        bar.draw(TrainingStatus(nlu_status.TRAINING, percent, 330.0, "epoch 8/20"))
+    assert [line.split("]")[1].split("%")[0].strip() for line in log.getvalue().splitlines()] == ["40", "50"]
+
+
+def test_terminal_chat_says_understanding_is_training(make_app, dead_url, tmp_path):
+    status_file = tmp_path / "nlu-status.json"
+    app = make_app(RASA_URL=dead_url, NLU_STATUS_FILE=str(status_file))
+    write_status(status_file, TrainingStatus(nlu_status.TRAINING, 40, 330.0, "epoch 8/20"))
+    content = app.extensions["kyr"].content
+    output = app.test_cli_runner().invoke(args=["chat"], input="hola, mi hermano tiene un hold de ICE\nquit\n").output
+    assert "(" + content.text("system.nlu_training", "en", {"percent": "40", "minutes": "6"}) + ")" in output
+    assert "(" + content.text("system.nlu_training", "es", {"percent": "40", "minutes": "6"}) + ")" in output
+    write_status(status_file, TrainingStatus(nlu_status.READY, 100))
+    output = app.test_cli_runner().invoke(args=["chat"], input="hello\nquit\n").output
+    assert "training" not in output and "(Rasa is not answering: keyword fallback)" in output
