@@ -108,7 +108,8 @@ class NluUpdater:
             self._serve_and_train()
         except Exception as exc:  # the webhook keeps answering from keywords; say why here
             self._publish(nlu_status.FAILED, reason=str(exc) or type(exc).__name__)
-            self.bar.say(f"==> understanding is off: {exc}; answers use keywords (log: .run/)")
+            self.bar.say(f"==> understanding was not updated: {exc}\n    (the previous model answers if Rasa has one,"
+                         " else keywords; logs in .run/)")
         # Keep the status fresh so readers do not take it for a dead process's file.
         while not self._stopping.wait(HEARTBEAT_SECONDS * 5):
             self._publish(self._last.state, reason=self._last.reason)
@@ -124,13 +125,16 @@ class NluUpdater:
 
     def _wait_for(self, done, state: str, progress: Progress, follow=None) -> bool:
         """Publish and draw progress until ``done()``; False when asked to stop."""
+        published = 0.0
         while not done():
             if self._stopping.is_set():
                 return False
-            if follow is not None:
-                follow(progress)
-            self.bar.draw(self._publish(state, progress))
-            time.sleep(HEARTBEAT_SECONDS)
+            if time.monotonic() - published >= HEARTBEAT_SECONDS:
+                if follow is not None:
+                    follow(progress)
+                self.bar.draw(self._publish(state, progress))
+                published = time.monotonic()
+            time.sleep(0.2)
         # Done because stop() ended it (Ctrl-C): not a failure to report.
         return not self._stopping.is_set()
 
@@ -149,9 +153,9 @@ class NluUpdater:
         progress = Progress(phases, load_durations(times_path))
         self._publish(waiting, progress)
 
-        if "setup" in phases:
-            if not self._set_up_rasa_env(waiting, progress):
-                return
+        # Also when the env exists: the script only reinstalls when requirements-rasa.txt changed.
+        if not self._set_up_rasa_env(waiting, progress, announce="setup" in phases):
+            return
         progress.enter("prepare")
         self.training = TrainingRun(self.intents_dir, self.model, self.run_dir / "train.log")
         needs_training = self.training.needed()
@@ -222,8 +226,10 @@ class NluUpdater:
         if self.rasa is not None and self.rasa.poll() is not None:
             raise RasaStartError(f"Rasa exited with code {self.rasa.returncode} (log: .run/rasa.log)")
 
-    def _set_up_rasa_env(self, waiting: str, progress: Progress) -> bool:
-        self.bar.say("==> setting up Rasa's environment in the background (log: .run/rasa-env.log)")
+    def _set_up_rasa_env(self, waiting: str, progress: Progress, announce: bool) -> bool:
+        if announce:
+            self.bar.say("==> setting up Rasa's environment in the background (log: .run/rasa-env.log)")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.run_dir / "rasa-env.log"
         command = ["bash", "-c",
                    'bash scripts/setup-venv.sh .venv-rasa "$(bash scripts/find-python310.sh)" requirements-rasa.txt']
