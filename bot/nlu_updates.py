@@ -123,7 +123,7 @@ class NluUpdater:
         self._last = status
         return status
 
-    def _wait_for(self, done, state: str, progress: Progress, follow=None) -> bool:
+    def _wait_for(self, done, state: str, progress: Progress, follow=None, draw: bool = True) -> bool:
         """Publish and draw progress until ``done()``; False when asked to stop."""
         published = 0.0
         while not done():
@@ -132,7 +132,9 @@ class NluUpdater:
             if time.monotonic() - published >= HEARTBEAT_SECONDS:
                 if follow is not None:
                     follow(progress)
-                self.bar.draw(self._publish(state, progress))
+                status = self._publish(state, progress)
+                if draw:
+                    self.bar.draw(status)
                 published = time.monotonic()
             time.sleep(0.2)
         # Done because stop() ended it (Ctrl-C): not a failure to report.
@@ -237,7 +239,7 @@ class NluUpdater:
             process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
                                        start_new_session=True)
         try:
-            if not self._wait_for(lambda: process.poll() is not None, waiting, progress):
+            if not self._wait_for(lambda: process.poll() is not None, waiting, progress, draw=announce):
                 return False
         finally:
             stop(process)
