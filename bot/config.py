@@ -352,7 +352,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         twilio_whatsapp_from=_optional(environ, "TWILIO_WHATSAPP_FROM"),
         whatsapp_alert_templates=_templates(environ.get("WHATSAPP_ALERT_TEMPLATES")),
         content_max_age_days=_positive(environ, "CONTENT_MAX_AGE_DAYS", 120),
-        nlu_status_file=Path(environ.get("NLU_STATUS_FILE") or PROJECT_ROOT / ".run" / "nlu-status.json"),
+        nlu_status_file=Path(_optional(environ, "NLU_STATUS_FILE")
+                             or Path(_optional(environ, "RUN_DIR") or PROJECT_ROOT / ".run") / "nlu-status.json"),
         **_handoff_settings(environ),
         **_voice_settings(environ),
     )

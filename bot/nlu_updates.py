@@ -56,7 +56,8 @@ class TerminalBar:
             return
         filled = self.WIDTH * status.percent // 100
         left = f"about {status.minutes_left} min left" if status.minutes_left is not None else ""
-        line = f"==> understanding: [{'#' * filled}{'.' * (self.WIDTH - filled)}] {status.percent:3d}%  {status.step}  {left}"
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        line = f"==> understanding: [{bar}] {status.percent:3d}%  {status.step}  {left}"
         if self.tty:
             self.stream.write("\r" + line.ljust(100)[:100])
             self.stream.flush()
@@ -109,7 +110,7 @@ class NluUpdater:
         except Exception as exc:  # the webhook keeps answering from keywords; say why here
             self._publish(nlu_status.FAILED, reason=str(exc) or type(exc).__name__)
             self.bar.say(f"==> understanding was not updated: {exc}\n    (the previous model answers if Rasa has one,"
-                         " else keywords; logs in .run/)")
+                         f" else keywords; logs in {self._relative(self.run_dir)}/)")
         # Keep the status fresh so readers do not take it for a dead process's file.
         while not self._stopping.wait(HEARTBEAT_SECONDS * 5):
             self._publish(self._last.state, reason=self._last.reason)
@@ -167,14 +168,16 @@ class NluUpdater:
         if external:
             self.bar.say(f"==> using the Rasa server already running at {self.rasa_url} (no model yet)")
         else:
+            serving = f"with the model in {self._relative(self.model)}" if have_model else "no model yet"
             self.bar.say(f"==> starting Rasa on 127.0.0.1:{self.rasa_port} "
-                         f"({'with the model in ' + str(self._relative(self.model)) if have_model else 'no model yet'}; log: .run/rasa.log)")
+                         f"({serving}; log: {self._relative(self.run_dir / 'rasa.log')})")
             self.rasa = start_rasa(self.rasa_port, self.run_dir / "rasa.log", self.model if have_model else None)
 
         if needs_training:
             self.bar.say("==> training the NLU model beside the running bot "
                          + ("(the previous model answers until then)" if waiting == nlu_status.UPDATING
-                            else "(answers use keywords until then)") + "; full log: .run/train.log")
+                            else "(answers use keywords until then)")
+                         + f"; full log: {self._relative(self.training.log_path)}")
             self.training.start()
             if not self._wait_for(self.training.finished, waiting, progress, follow=self.training.follow):
                 return
@@ -182,7 +185,8 @@ class NluUpdater:
                 reason = self.training.failure_reason()
                 self._publish(nlu_status.FAILED, reason=reason)
                 kept = "the previous model still answers" if waiting == nlu_status.UPDATING else "answers use keywords"
-                self.bar.say(f"==> training failed, {kept}: {reason}\n    (full log: .run/train.log, .run/train-steps.log)")
+                self.bar.say(f"==> training failed, {kept}: {reason}\n    (full log: "
+                             f"{self._relative(self.training.log_path)}, {self._relative(self.training.steps_path)})")
                 return
             progress.enter("load")
             self.bar.say(f"==> trained {self._relative(self.model)}; loading it into Rasa (no restart)")
@@ -226,11 +230,13 @@ class NluUpdater:
 
     def _check_rasa_alive(self, _progress: Progress | None = None) -> None:
         if self.rasa is not None and self.rasa.poll() is not None:
-            raise RasaStartError(f"Rasa exited with code {self.rasa.returncode} (log: .run/rasa.log)")
+            log = self._relative(self.run_dir / "rasa.log")
+            raise RasaStartError(f"Rasa exited with code {self.rasa.returncode} (log: {log})")
 
     def _set_up_rasa_env(self, waiting: str, progress: Progress, announce: bool) -> bool:
         if announce:
-            self.bar.say("==> setting up Rasa's environment in the background (log: .run/rasa-env.log)")
+            log = self._relative(self.run_dir / "rasa-env.log")
+            self.bar.say(f"==> setting up Rasa's environment in the background (log: {log})")
         self.run_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.run_dir / "rasa-env.log"
         command = ["bash", "-c",
@@ -254,3 +260,4 @@ class NluUpdater:
             return path.resolve().relative_to(PROJECT_ROOT)
         except ValueError:
             return path
+

@@ -16,17 +16,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.config import PROJECT_ROOT, load_settings
+from bot.config import PROJECT_ROOT, load_devstack_options, load_settings
 from bot.clients.rasa_process import MODEL_PATH
 from bot.nlu_updates import NluUpdater, TerminalBar
-
-RUN_DIR = PROJECT_ROOT / ".run"
-
 
 def nlu_updater(rasa_url: str, rasa_port: int, args: argparse.Namespace) -> NluUpdater:
     """Understanding beside the bot; the progress bar only under ``make run`` (it would cut into the chat prompt)."""
     settings = load_settings(os.environ)
-    return NluUpdater(rasa_url, rasa_port, settings.nlu_status_file, run_dir=RUN_DIR, model=args.model.resolve(),
+    run_dir = load_devstack_options(os.environ).run_dir
+    return NluUpdater(rasa_url, rasa_port, settings.nlu_status_file, run_dir=run_dir, model=args.model.resolve(),
                       intents_dir=args.intents.resolve(), token=settings.rasa_token,
                       bar=TerminalBar(enabled=args.mode == "run"))
 

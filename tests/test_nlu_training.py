@@ -291,9 +291,16 @@ def test_web_chat_shows_the_training_banner_then_hides_it(browser, chat_while_tr
     answer.wait_for(timeout=15000)
     lang = page.locator("html").get_attribute("lang")
     assert content.text("detainer.first", lang)[:30] in answer.inner_text()
-    # The model is loaded: the banner goes away at the next poll, without a reload.
+    # The phone simulator shows it too (its page is in English).
+    simulator = browser.new_page()
+    simulator.goto(base + "/simulator")
+    simulator_banner = simulator.locator("#nlu-notice")
+    simulator_banner.wait_for(state="visible", timeout=10000)
+    assert simulator_banner.inner_text() == content.text("system.nlu_training", "en", {"percent": "40", "minutes": "6"})
+    # The model is loaded: the banners go away at the next poll, without a reload.
     write_status(status_file, TrainingStatus(nlu_status.READY, 100))
     banner.wait_for(state="hidden", timeout=12000)
+    simulator_banner.wait_for(state="hidden", timeout=12000)
 
 
 # -- the terminal: make run's progress bar, make chat's notice -------------------------------

@@ -21,9 +21,9 @@ from bot.config import PROJECT_ROOT
 
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL_PATH = PROJECT_ROOT / "models" / "kyr-nlu.tar.gz"
-#: An empty folder to start Rasa from when there is no model yet (``--model`` must
-#: exist, or Rasa falls back to ./models and would load whatever it finds there).
-NO_MODEL_DIR = PROJECT_ROOT / ".run" / "no-model"
+#: An empty folder (beside Rasa's log) to start Rasa from when there is no model yet: ``--model``
+#: must exist, or Rasa falls back to ./models and would load whatever it finds there.
+NO_MODEL_DIR = "no-model"
 
 
 class RasaStartError(RuntimeError):
@@ -35,8 +35,8 @@ def start_rasa(port: int, log_path: Path, model: Path | None = MODEL_PATH) -> su
     if not RASA_BIN.exists():
         raise RasaStartError(f"{RASA_BIN} not found: run `make setup`")
     if model is None:
-        NO_MODEL_DIR.mkdir(parents=True, exist_ok=True)
-        model = NO_MODEL_DIR
+        model = log_path.parent / NO_MODEL_DIR
+        model.mkdir(parents=True, exist_ok=True)
     elif not model.exists():
         raise RasaStartError(f"{model} not found: run `make train`")
     log_path.parent.mkdir(parents=True, exist_ok=True)

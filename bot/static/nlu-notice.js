@@ -1,4 +1,4 @@
-// While `make run` trains the first NLU model, a banner says how far it is and that
+// While `make run` trains the first NLU model, a banner (web chat, simulator) says how far it is and that
 // answers use keywords until then (GET /api/nlu-status). It polls only while training
 // and hides itself once the model answers.
 (function () {
