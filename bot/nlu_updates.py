@@ -22,6 +22,8 @@ import threading
 import time
 from pathlib import Path
 
+import requests
+
 from bot.clients import nlu_status
 from bot.clients.nlu_status import TrainingStatus
 from bot.clients.rasa_process import (
@@ -34,6 +36,8 @@ from bot.config import PROJECT_ROOT
 RASA_ENV = PROJECT_ROOT / ".venv-rasa"
 #: Seconds between rewrites of the status file (readers ignore it after nlu_status.STALE_SECONDS).
 HEARTBEAT_SECONDS = 2.0
+#: Longest wait for the webhook's first answer before starting the heavy work anyway.
+SERVE_FIRST_SECONDS = 60.0
 
 
 def rasa_env_ready() -> bool:
@@ -76,7 +80,8 @@ class NluUpdater:
     """Runs steps 1-4 above in a thread; ``stop()`` ends what it started."""
 
     def __init__(self, rasa_url: str, rasa_port: int, status_path: Path, *, run_dir: Path,
-                 model: Path, intents_dir: Path, token: str | None = None, bar: TerminalBar | None = None):
+                 model: Path, intents_dir: Path, token: str | None = None, bar: TerminalBar | None = None,
+                 serve_first: str | None = None):
         self.rasa_url = rasa_url
         self.rasa_port = rasa_port
         self.status_path = status_path
@@ -85,6 +90,9 @@ class NluUpdater:
         self.intents_dir = intents_dir
         self.token = token
         self.bar = bar or TerminalBar()
+        #: The webhook's /healthz: the heavy work (pip, Rasa, training) waits until it answers, so the
+        #: first answer does not share the 2 cores with them (at most SERVE_FIRST_SECONDS).
+        self.serve_first = serve_first
         self.rasa: subprocess.Popen | None = None
         self.training: TrainingRun | None = None
         self._stopping = threading.Event()
@@ -114,6 +122,16 @@ class NluUpdater:
         # Keep the status fresh so readers do not take it for a dead process's file.
         while not self._stopping.wait(HEARTBEAT_SECONDS * 5):
             self._publish(self._last.state, reason=self._last.reason)
+
+    def _let_the_webhook_start(self) -> None:
+        deadline = time.monotonic() + SERVE_FIRST_SECONDS
+        while self.serve_first and time.monotonic() < deadline and not self._stopping.is_set():
+            try:
+                if requests.get(self.serve_first, timeout=1.0).ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
 
     def _publish(self, state: str, progress: Progress | None = None, reason: str | None = None) -> TrainingStatus:
         if progress is not None:
@@ -155,6 +173,7 @@ class NluUpdater:
         phases = PHASES if not rasa_env_ready() else PHASES[1:]
         progress = Progress(phases, load_durations(times_path))
         self._publish(waiting, progress)
+        self._let_the_webhook_start()
 
         # Also when the env exists: the script only reinstalls when requirements-rasa.txt changed.
         if not self._set_up_rasa_env(waiting, progress, announce="setup" in phases):

@@ -20,13 +20,16 @@ from bot.config import PROJECT_ROOT, load_devstack_options, load_settings
 from bot.clients.rasa_process import MODEL_PATH
 from bot.nlu_updates import NluUpdater, TerminalBar
 
-def nlu_updater(rasa_url: str, rasa_port: int, args: argparse.Namespace) -> NluUpdater:
-    """Understanding beside the bot; the progress bar only under ``make run`` (it would cut into the chat prompt)."""
+
+def nlu_updater(rasa_url: str, rasa_port: int, port: int, args: argparse.Namespace) -> NluUpdater:
+    """Understanding beside the bot, once the webhook answers; the progress bar only under ``make run``
+    (it would cut into the chat prompt)."""
     settings = load_settings(os.environ)
     run_dir = load_devstack_options(os.environ).run_dir
     return NluUpdater(rasa_url, rasa_port, settings.nlu_status_file, run_dir=run_dir, model=args.model.resolve(),
                       intents_dir=args.intents.resolve(), token=settings.rasa_token,
-                      bar=TerminalBar(enabled=args.mode == "run"))
+                      bar=TerminalBar(enabled=args.mode == "run"),
+                      serve_first=f"http://127.0.0.1:{port}/healthz" if args.mode == "run" else None)
 
 
 def run_webhook(port: int, env: dict[str, str] | None = None, banner: str = "") -> int:
@@ -75,10 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     port = int(os.environ.get("PORT") or 5000)
     rasa_url = (os.environ.get("RASA_URL") or f"http://127.0.0.1:{rasa_port}").rstrip("/")
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    updater = nlu_updater(rasa_url, rasa_port, args)
+    updater = nlu_updater(rasa_url, rasa_port, port, args)
     dev = None
     try:
-        updater.start()  # first: Rasa's env and training are the long part
+        updater.start()  # waits for the webhook's first answer, then Rasa's env, Rasa, training
         if args.mode == "run":
             from bot import devstack  # embedded Redis, dev secrets, demo admin (issue #16)
 
