@@ -9,7 +9,7 @@ PY := $(APP_VENV)/bin/python
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup app-env rasa-env system-deps node-deps worker train run chat test check-content lint translations bench bench-nlu bench-lang bench-load bench-sms bench-broadcast bench-baseline bench-readability bench-waiting audit-data clean
+.PHONY: help setup app-env rasa-env system-deps redis-server node-deps worker train run chat test check-content lint translations bench bench-nlu bench-lang bench-load bench-sms bench-broadcast bench-baseline bench-readability bench-waiting audit-data clean
 
 help:
 	@echo "make run            start the webhook at once (web chat on http://127.0.0.1:$${PORT:-5000}/); Rasa's env, training and Rasa in the background"
@@ -42,6 +42,10 @@ rasa-env:
 system-deps:
 	@bash scripts/setup-system.sh
 
+# make run's embedded Redis (skipped when REDIS_URL points elsewhere).
+redis-server:
+	@if [ -z "$$REDIS_URL" ]; then bash scripts/setup-system.sh redis; fi
+
 # Test-only Node packages (Prism, Twilio's OpenAPI description), from package-lock.json.
 node-deps:
 	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
@@ -56,7 +60,7 @@ train: rasa-env
 
 # Serve first, train beside it: the bot answers from keywords as soon as the app's env
 # exists; Rasa's env, the model and the swap happen in the background (bot/nlu_updates.py).
-run: app-env
+run: app-env redis-server
 	@$(PY) -m bot.stack run
 
 chat: app-env
