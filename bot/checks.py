@@ -34,7 +34,7 @@ from bot.content.texts import ADVERTISED_WORD_KEYS, SYSTEM_KEYS, VOICE_PLACEHOLD
 from bot.content.directory import KINDS, DirectoryError, Resource, Router, load_directory
 from bot.content import readability
 from bot.conversation.engine import CONVERSATION_INTENTS
-from bot.language import keywords
+from bot.language import identify, keywords
 from bot.language.languages import KNOWN_LANGUAGE_CODES, SUPPORTED_LANGUAGES, fold
 from bot.content.location import US_STATE_CODES
 from bot.language.segments import count_segments, sms_text
@@ -58,6 +58,8 @@ _BLOCKED_WORDS = re.compile(r"DHS\W?2\W?ICE|48\W?VOICE", re.IGNORECASE)
 #: A phone number as people write it: 10 digits (after an optional 1) with any separators.
 _PHONE = re.compile(r"(?<!\d)(?:\+?1[\s.\-]*)?\(?\d{3}\)?[\s.\-]*\d{3}[\s.\-]*\d{4}(?!\d)")
 #: Words that SMS accent folding turns into another word a reader would take instead (Spanish "sí" → "si").
+#: Messages the language identifier is measured on and never trained on (make bench-lang).
+LANGUAGE_HELDOUT = PROJECT_ROOT / "benchmarks" / "data" / "language_heldout.yml"
 MEANING_FOLDS = {"es": re.compile(r"(?<!\w)sí(?!\w)", re.IGNORECASE)}
 
 
@@ -401,6 +403,17 @@ def format_report(report: Report) -> str:
     return "\n".join(lines)
 
 
+def language_model_problems(data_dir: Path, heldout: Path, model_path: Path = identify.MODEL_PATH) -> list[str]:
+    """The language identifier must be built from today's NLU examples (``make langid``)."""
+    try:
+        built = identify.LanguageModel.load(model_path).fingerprint
+    except (OSError, ValueError, KeyError) as exc:
+        return [f"language model {model_path.name}: {exc}; run make langid"]
+    if built != identify.fingerprint(data_dir, heldout):
+        return [f"language model {model_path.name} is older than intents/data/: run make langid and commit it"]
+    return []
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="check answers, translations and SMS budgets")
     parser.add_argument("--lang", action="append", help="only report on this locale (repeatable); for translators")
@@ -413,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         PROJECT_ROOT / "responses", PROJECT_ROOT / "locales", PROJECT_ROOT / "intents" / "domain.yml",
         max_age_days=max_age,
     )
+    report.problems += language_model_problems(PROJECT_ROOT / "intents" / "data", LANGUAGE_HELDOUT)
     if args.lang:
         wanted = tuple(f"[{lang}]" for lang in args.lang)
         report.problems = [p for p in report.problems if p.startswith(wanted) or not p.startswith("[")]

@@ -19,7 +19,8 @@ from bot.config import ConfigError, Settings
 from bot.content.texts import ContentBase
 from bot.content.directory import Router, load_directory, urgent_hotline_problem
 from bot.conversation.engine import ConversationEngine
-from bot.language.languages import SUPPORTED_LANGUAGES, LanguageDetector
+from bot.language.detection import LanguageDetector
+from bot.language.languages import SUPPORTED_LANGUAGES
 from bot.content.location import LocationResolver
 from bot.clients.nlu import RasaClient
 from bot.clients.activity import DailyActivity

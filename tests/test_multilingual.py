@@ -2,7 +2,8 @@
 
 import pytest
 
-from bot.language.languages import NATIVE_NAMES, SUPPORTED_LANGUAGES, LanguageDetector, explicit_switch
+from bot.language.detection import LanguageDetector
+from bot.language.languages import NATIVE_NAMES, SUPPORTED_LANGUAGES, explicit_switch
 from bot.language.segments import sms_text
 from tests.conftest import post_signed, sms_form, twiml_messages
 

@@ -22,13 +22,8 @@ from bot.language import keywords
 from bot.content.answers import URGENT_TOPICS, AnswerComposer
 from bot.content.texts import ContentBase
 from bot.clients.identity import Sender
-from bot.language.languages import (
-    NATIVE_NAMES,
-    SUPPORTED_LANGUAGES,
-    LanguageDetector,
-    fold,
-    languages_named_in,
-)
+from bot.language.detection import LanguageDetector
+from bot.language.languages import NATIVE_NAMES, SUPPORTED_LANGUAGES, fold, languages_named_in
 from bot.content.location import Location, LocationResolver
 from bot.clients.nlu import Entity, NluResult, NluUnavailable, RasaClient
 from bot.language.segments import MAX_BODY_CHARS
@@ -234,6 +229,7 @@ class ConversationEngine:
             # Likewise a sub-menu's numbers mean its topics for the very next message only.
             submenu=session.pop("submenu", None),
             keypad=keypad,
+            first=not session.get("lang"),
         )
         for _name, step in DECISION_STEPS:
             reply = step(self, message)

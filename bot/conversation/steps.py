@@ -35,6 +35,8 @@ class Message:
     #: Voice line only: which keypad menu the caller was just offered ("language", "ask",
     #: "answer", "topics"), so a pressed key means that menu's choice. None for typed messages.
     keypad: str | None = None
+    #: No language chosen yet: a clear first message decides it (later ones must be clearer).
+    first: bool = False
 
 
 Step = Callable[["ConversationEngine", Message], "Reply | None"]
@@ -151,11 +153,29 @@ def place(engine: ConversationEngine, msg: Message) -> Reply | None:
     return None
 
 
+#: Replies to the conversation itself ("hola", "thanks", "ok", "no"): they never switch its language.
+SMALL_TALK_INTENTS = frozenset({"greet", "goodbye", "thanks", "affirm", "deny"})
+
+
+def reply_language(engine: ConversationEngine, msg: Message, intent: str | None) -> str:
+    """The first message decides when clear; a later one switches only when clearly another
+    language, has 3+ words and is not small talk. (Numbers and ZIP codes never get here.)"""
+    if msg.sender.channel == "voice":
+        return msg.lang  # a call's speech was transcribed in the language the caller chose: no guessing
+    guess = engine.detector.guess(msg.body)
+    if guess is None or guess.lang == msg.lang:
+        return msg.lang
+    if msg.first:
+        return guess.lang if guess.clear_first else msg.lang
+    if intent in SMALL_TALK_INTENTS:
+        return msg.lang
+    return guess.lang if guess.clear_switch else msg.lang
+
+
 def understanding(engine: ConversationEngine, msg: Message) -> Reply | None:
-    """Everything else: detect the language, ask the NLU, answer the intent (or the menu)."""
-    # A call's speech was transcribed in the language the caller chose: no guessing from a short transcript.
-    lang = msg.lang if msg.sender.channel == "voice" else (engine.detector.detect(msg.body) or msg.lang)
+    """Everything else: ask the NLU, choose the reply language, answer the intent (or the menu)."""
     intent, entities, nlu_available = engine._understand(msg.body)
+    lang = reply_language(engine, msg, intent)
     if intent == "give_location":
         found = engine.resolver.from_entities(entities)
         reply = engine._location_reply(found, msg.session, lang) if found else engine._say(

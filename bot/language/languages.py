@@ -1,11 +1,9 @@
-"""Which languages the bot speaks, and how it tells which one a person uses.
+"""Which languages the bot speaks, their names, and folding text for matching.
 
-Detection is offline and cautious. Chinese and Arabic are recognized by their
-script; Haitian Creole (which lingua does not know) by words that only Kreyòl
-uses; the rest by lingua, restricted to the supported set. A short or
-ambiguous message ("ok", "1", a ZIP code) returns ``None`` so the session
-keeps its language. Switching on purpose is by name ("español", "kreyòl",
-"中文") or by number from the language menu.
+Telling which language a message is in lives in bot/language/detection.py
+(script rules and a model learned from the project's own examples,
+bot/language/identify.py). Switching on purpose is by name ("español",
+"kreyòl", "中文", here) or by number from the language menu.
 """
 
 from __future__ import annotations
@@ -13,7 +11,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from lingua import Language, LanguageDetectorBuilder
 
 #: Locale codes, in language-menu order. Every answer exists in each of these.
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "es", "ht", "fr", "pt", "zh", "vi", "ar")
@@ -44,13 +41,9 @@ RTL_LANGUAGES: frozenset[str] = frozenset({"ar"})
 #: always shows full text.
 GSM_FOLD_LANGUAGES: frozenset[str] = frozenset({"en", "es", "ht", "fr", "pt"})
 
-_LINGUA = {
-    "en": Language.ENGLISH,
-    "es": Language.SPANISH,
-    "fr": Language.FRENCH,
-    "pt": Language.PORTUGUESE,
-    "vi": Language.VIETNAMESE,
-}
+#: Written in the Latin script: told apart by the language model (bot/language/identify.py);
+#: Chinese and Arabic are told by their script.
+LATIN_LANGUAGES: tuple[str, ...] = ("en", "es", "ht", "fr", "pt", "vi")
 
 #: Words that switch the language explicitly (compared after ``fold``).
 _SWITCH_WORDS: dict[str, tuple[str, ...]] = {
@@ -64,40 +57,6 @@ _SWITCH_WORDS: dict[str, tuple[str, ...]] = {
     "ar": ("العربية", "عربي", "arabic", "arabe", "عربى", "بالعربي"),
 }
 _SWITCH_LOOKUP: dict[str, str] = {word: code for code, words in _SWITCH_WORDS.items() for word in words}
-
-#: Words common in Kreyòl texts and rare in the other supported languages
-#: (lingua has no Haitian Creole model). Compared after ``fold``.
-_KREYOL_WORDS = frozenset(
-    """mwen nou yo kijan koman poukisa kisa kibo kote konnen fe ale pral ap yon nan lajol
-    pitit manman bezwen avoka imigrasyon lapolis rele tanpri mesi bonjou bonswa anpil
-    kounye kounyeya moun lekol kay kapab kab vle ede anko gade isit sispann pale lakou jij
-    kosyon prizon arete fre konbyen lajan sak pase eske nimewo detni tonton matant babay
-    paske toujou janm kiyes tande kounya""".split()
-)
-#: Kreyòl markers that are also ordinary words elsewhere: they count half.
-_KREYOL_WEAK = frozenset({"pou", "ak", "sou", "ki", "li", "w", "m", "ou", "pa", "ka", "byen", "ye", "fe", "tou"})
-#: Vietnamese words as texted without tone marks (lingua needs the marks).
-_VIETNAMESE_WORDS = frozenset(
-    """khong ko duoc dc nguoi truc xuat bao lanh giup nhieu nhiu roi cua minh vay dau lam
-    chung voi nay phai luat canh truong cam xin chao tieng viet ong hong dung""".split()
-)
-#: Vietnamese markers that are also words elsewhere: they count half.
-_VIETNAMESE_WEAK = frozenset({"anh", "gi", "bi", "em", "thi", "toi", "nha", "su", "sat", "hoc", "on", "viet"})
-
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
-
-#: lingua's top language must reach this confidence and lead the next by this
-#: margin; otherwise, or with fewer letters than MIN_LETTERS, we keep the
-#: current language. Tuned with benchmarks/language_detection.py.
-MIN_CONFIDENCE = 0.5
-MIN_MARGIN = 0.2
-#: Marker words identify Kreyòl or unaccented Vietnamese when they score at
-#: least MIN_MARKER_SCORE and make up MIN_MARKER_SHARE of the message's words.
-MIN_MARKER_SCORE = 1.5
-MIN_MARKER_SHARE = 0.25
-MIN_LETTERS = 4
-
 
 def fold(text: str) -> str:
     """Lower-case, strip accents and punctuation: for keyword matching."""
@@ -122,49 +81,3 @@ def languages_named_in(text: str) -> list[str]:
         if f" {word} " in folded or (not word.isascii() and word in folded):
             found.append(code)
     return found
-
-
-def _marker_score(text: str, words: frozenset[str], weak: frozenset[str]) -> float:
-    return sum(0.5 if word in weak else 1.0 for word in fold(text).split() if word in words or word in weak)
-
-
-def kreyol_score(text: str) -> float:
-    return _marker_score(text, _KREYOL_WORDS, _KREYOL_WEAK)
-
-
-def vietnamese_score(text: str) -> float:
-    return _marker_score(text, _VIETNAMESE_WORDS, _VIETNAMESE_WEAK)
-
-
-class LanguageDetector:
-    """Script rules, Kreyòl words, then lingua. Built once per app (lingua loads lazily)."""
-
-    def __init__(self, languages: tuple[str, ...] = SUPPORTED_LANGUAGES):
-        self.languages = languages
-        lingua_languages = [_LINGUA[code] for code in languages if code in _LINGUA]
-        self._codes = {_LINGUA[code]: code for code in languages if code in _LINGUA}
-        self._detector = LanguageDetectorBuilder.from_languages(*lingua_languages).build()
-
-    def detect(self, text: str) -> str | None:
-        """Return a locale code only when the message clearly is in that language."""
-        han = len(_HAN.findall(text))
-        arabic = len(_ARABIC.findall(text))
-        if han >= 2 and "zh" in self.languages:
-            return "zh"
-        if arabic >= 2 and "ar" in self.languages:
-            return "ar"
-        letters = sum(ch.isalpha() for ch in text)
-        if letters < MIN_LETTERS:
-            return None
-        words = max(len(fold(text).split()), 1)
-        scores = {"ht": kreyol_score(text), "vi": vietnamese_score(text)}
-        best = max((code for code in scores if code in self.languages), key=scores.get, default=None)
-        if best and scores[best] >= MIN_MARKER_SCORE and scores[best] / words >= MIN_MARKER_SHARE:
-            return best
-        values = self._detector.compute_language_confidence_values(text)
-        if not values:
-            return None
-        second = values[1].value if len(values) > 1 else 0.0
-        if values[0].value < MIN_CONFIDENCE or values[0].value - second < MIN_MARGIN:
-            return None
-        return self._codes.get(values[0].language)
