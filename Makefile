@@ -9,7 +9,7 @@ PY := $(APP_VENV)/bin/python
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup app-env rasa-env system-deps redis-server node-deps worker train run chat test check-content lint translations langid bench bench-nlu bench-lang bench-load bench-sms bench-broadcast bench-baseline bench-readability bench-waiting audit-data clean
+.PHONY: help setup app-env rasa-env system-deps redis-server node-deps worker train run chat test check-content lint translations langid zipindex bench bench-nlu bench-lang bench-load bench-sms bench-broadcast bench-baseline bench-readability bench-waiting audit-data clean
 
 help:
 	@echo "make run            start the webhook at once (web chat on http://127.0.0.1:$${PORT:-5000}/); Rasa's env, training and Rasa in the background"
@@ -21,6 +21,7 @@ help:
 	@echo "make lint           check the dependency rule between packages (import-linter, pyproject.toml)"
 	@echo "make translations   extract English texts and update the .po catalogs (Babel)"
 	@echo "make langid         rebuild the language identifier from intents/data/ (after changing NLU examples)"
+	@echo "make zipindex       rebuild the ZIP/city index from the zipcodes package (after upgrading it)"
 	@echo "make bench          every benchmark against its anchors in one table (nice'd; about 22 min on 2 idle cores, see BENCHMARKS.md)"
 	@echo "make bench-nlu      intent accuracy on the held-out test set (benchmarks/)"
 	@echo "make bench-lang     language-detection accuracy (benchmarks/)"
@@ -78,6 +79,11 @@ translations: app-env
 # fails when it is older than intents/data/.
 langid: app-env
 	@$(PY) -m bot.language.identify build --data intents/data --exclude benchmarks/data/language_heldout.yml
+
+# ZIP code -> county and city -> place, from the zipcodes package (a dev requirement); commit
+# bot/content/zipindex.json.gz. tests/test_location_index.py fails when it is stale.
+zipindex: app-env
+	@$(PY) -m bot.content.location build
 
 # The dependency rule between bot/ packages (ARCHITECTURE.md; contract in pyproject.toml).
 lint: app-env

@@ -46,7 +46,7 @@ class Services:
 
 @functools.lru_cache(maxsize=1)
 def location_resolver() -> LocationResolver:
-    """Built on first use and shared: it only indexes the zipcodes package's static data."""
+    """Built on first use and shared: it only reads the checked-in ZIP index (bot/content/zipindex.json.gz)."""
     return LocationResolver()
 
 

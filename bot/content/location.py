@@ -1,7 +1,8 @@
 """Where a person is, from a ZIP code, a city or a state, offline.
 
-ZIP → county and state comes from the ``zipcodes`` package's bundled data (no
-network at run time). Only the state and county are ever kept (in the
+ZIP → county and state comes from the ``zipcodes`` package's data, indexed at
+build time into ``zipindex.json.gz`` (no network, and no 50-240 MB database in
+every webhook worker). Only the state and county are ever kept (in the
 session, with its TTL), never the ZIP code or the city.
 """
 
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import gzip
+import json
 import re
-
-import zipcodes
+import sys
+from pathlib import Path
 
 from bot.language.languages import fold
 
@@ -52,6 +55,8 @@ STATE_NAMES_OTHER_LANGUAGES: dict[str, str] = {
     "michigan": "MI", "ميشيغان": "MI", "密歇根": "MI", "washington": "WA", "华盛顿州": "WA",
 }
 
+#: ZIP → county, city → place (``make zipindex`` builds it from the zipcodes package).
+INDEX_PATH = Path(__file__).with_name("zipindex.json.gz")
 _ZIP = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
 #: A city must have at least this share of its ZIP codes in one state to be placed there.
 CITY_STATE_SHARE = 0.8
@@ -85,32 +90,63 @@ def _county_name(raw: str | None) -> str | None:
     return raw
 
 
-class LocationResolver:
-    """Resolves ZIP codes, cities and state names. Build once per app (indexes ~40k ZIPs)."""
+def build_index() -> dict:
+    """ZIP → county, city → place and ZIP prefix → counties, from the zipcodes package.
 
-    def __init__(self) -> None:
-        self._by_zip: dict[str, Location] = {}
-        cities: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-        counties: dict[tuple[str, str], collections.Counter] = collections.defaultdict(collections.Counter)
-        self._counties_by_zip3: dict[str, set[tuple[str, str]]] = collections.defaultdict(set)
-        for record in zipcodes.list_all():
-            state = record.get("state")
-            if state not in US_STATE_CODES:
+    Run by ``make zipindex`` (``python -m bot.content.location build``), never by the
+    webhook: the zipcodes package holds its whole database in memory once used (~47 MB
+    in its extension, ~190 MB more after ``list_all()``), in every worker. The result is
+    checked in as ``zipindex.json.gz``; tests/test_location_index.py compares the two.
+    """
+    import zipcodes  # dev requirement: only this builder reads the package
+
+    places: dict[tuple[str, str | None], int] = {}
+    by_zip: dict[str, int] = {}
+    cities: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    counties: dict[tuple[str, str], collections.Counter] = collections.defaultdict(collections.Counter)
+    zip3: dict[str, set[int]] = collections.defaultdict(set)
+    for state in sorted(US_STATE_CODES):
+        for record in zipcodes.filter_by_state(state):
+            if record.get("state") != state:
                 continue
             county = _county_name(record.get("county"))
-            self._by_zip[record["zip_code"]] = Location(state, county)
+            place = places.setdefault((state, county), len(places))
+            by_zip[record["zip_code"]] = place
             city = fold(record.get("city") or "")
             cities[city][state] += 1
             counties[(city, state)][county] += 1
             if county:
-                self._counties_by_zip3[record["zip_code"][:3]].add((state, county))
-        self._cities: dict[str, Location] = {}
-        for city, states in cities.items():
-            state, count = states.most_common(1)[0]
-            if count / sum(states.values()) >= CITY_STATE_SHARE:
-                county, county_count = counties[(city, state)].most_common(1)[0]
-                share = county_count / count
-                self._cities[city] = Location(state, county if share >= CITY_STATE_SHARE else None)
+                zip3[record["zip_code"][:3]].add(place)
+    city_places: dict[str, int] = {}
+    for city, states in cities.items():
+        state, count = states.most_common(1)[0]
+        if count / sum(states.values()) >= CITY_STATE_SHARE:
+            county, county_count = counties[(city, state)].most_common(1)[0]
+            key = (state, county if county_count / count >= CITY_STATE_SHARE else None)
+            city_places[city] = places.setdefault(key, len(places))
+    return {
+        "source": f"zipcodes {zipcodes.__version__}",
+        "places": [list(key) for key in places],
+        "zips": dict(sorted(by_zip.items())),
+        "cities": dict(sorted(city_places.items())),
+        "zip3": {prefix: sorted(ids) for prefix, ids in sorted(zip3.items())},
+    }
+
+
+class LocationResolver:
+    """Resolves ZIP codes, cities and state names, from the checked-in index. Build once per process."""
+
+    def __init__(self, index_path: Path = INDEX_PATH) -> None:
+        with gzip.open(index_path, "rt", encoding="utf-8") as handle:
+            index = json.load(handle)
+        # One Location per county, shared by its ZIP codes (42k ZIPs, ~3k counties).
+        places = [Location(state, county) for state, county in index["places"]]
+        self.source: str = index.get("source", "")
+        self._by_zip: dict[str, Location] = {code: places[i] for code, i in index["zips"].items()}
+        self._cities: dict[str, Location] = {city: places[i] for city, i in index["cities"].items()}
+        self._counties_by_zip3: dict[str, frozenset[tuple[str, str]]] = {
+            prefix: frozenset((places[i].state, places[i].county) for i in ids) for prefix, ids in index["zip3"].items()
+        }
         self._state_words = {name: code for code, names in STATE_NAMES.items() for name in names}
         self._state_words.update(STATE_NAMES_OTHER_LANGUAGES)
 
@@ -164,3 +200,20 @@ class LocationResolver:
         """A location from a ZIP code anywhere in the message (the NLU may miss it)."""
         match = _ZIP.search(text)
         return self.from_zip(match.group(1)) if match else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bot.content.location build``: write zipindex.json.gz from the zipcodes package."""
+    if (argv if argv is not None else sys.argv[1:]) != ["build"]:
+        print("usage: python -m bot.content.location build", file=sys.stderr)
+        return 2
+    index = build_index()
+    payload = json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    INDEX_PATH.write_bytes(gzip.compress(payload, compresslevel=9, mtime=0))
+    print(f"{INDEX_PATH}: {len(index['zips'])} ZIP codes, {len(index['cities'])} cities, "
+          f"{len(index['places'])} places ({index['source']}), {INDEX_PATH.stat().st_size / 1024:.0f} KB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
