@@ -13,4 +13,4 @@ RUN useradd --system --uid 10001 kyr
 USER kyr
 EXPOSE 5000
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:5000/healthz', timeout=4).status == 200 else 1)"
-CMD ["gunicorn", "webhook:app", "--bind", "0.0.0.0:5000", "--workers", "2", "--threads", "8", "--timeout", "30"]
+CMD ["gunicorn", "webhook:app", "--bind", "0.0.0.0:5000", "--workers", "2", "--threads", "8", "--timeout", "30", "--preload"]

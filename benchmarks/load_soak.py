@@ -124,7 +124,7 @@ def main() -> int:
                    LOG_LEVEL="INFO")
         processes.append(subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "webhook:app", "--bind", f"127.0.0.1:{web_port}",
-             "--workers", str(args.workers), "--threads", "16", "--timeout", "30"],
+             "--workers", str(args.workers), "--threads", "16", "--timeout", "30", "--preload"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=(workdir / "webhook.log").open("wb")))
         base = f"http://127.0.0.1:{web_port}"
         wait_http(base + "/healthz")
@@ -188,6 +188,13 @@ def main() -> int:
               f"{replays} retries replayed; {claims} MessageSid claims")
         print(f"  latency p50 / p99     {statistics.median(latencies) * 1000:.0f} ms / {percentile(latencies, 99) * 1000:.0f} ms")
         print(f"  throughput            {len(deliveries) / wall:.1f} messages/s over {wall:.0f} s")
+        # Resident memory of each worker after the load (issue #17: at most 120 MB each).
+        from benchmarks.speed import children, memory_mb
+
+        for pid in children(processes[1].pid):
+            memory = memory_mb(pid)
+            print(f"  worker {pid} memory    RSS {memory['rss']:.0f} MB, PSS {memory['pss']:.0f} MB, "
+                  f"private {memory['uss']:.0f} MB")
         nlu_timeouts = log_text.count("rasa parse failed")
         print(f"  Rasa timeouts         {nlu_timeouts} (answered by the keyword fallback instead)")
         ok = lost == 0 and server_errors == 0 and consistent == len(duplicated) and processed == len(results)

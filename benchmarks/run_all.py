@@ -7,6 +7,7 @@ step with the elapsed time, and prints the table. Steps, with what they took
 on 2 idle cores on 2026-11-28 (13.9 minutes in all, nothing cached):
 
   sms      benchmarks/sms_cost.py              app env   1 s
+  lang     benchmarks/language_detection.py    app env   2 s (before/after issue 17, lingua from the dev env)
   tfidf    benchmarks/tfidf_baseline.py        app env   12 s
   heldout  benchmarks/nlu_heldout.py           Rasa env  (a) scored 43 s; (b) trained 246 s at 10 epochs, scored
   topics   benchmarks/topics_before_after.py   Rasa env  the model before the hotline topics: trained once (~8 min), cached
@@ -44,7 +45,7 @@ DEFAULT_EPOCHS = int(os.environ.get("BENCH_DEFAULT_EPOCHS") or 10)
 CV_EPOCHS = int(os.environ.get("BENCH_CV_EPOCHS") or 10)
 CV_FRACTION = float(os.environ.get("BENCH_CV_FRACTION") or 0.2)
 LOAD_SCALE = float(os.environ.get("BENCH_LOAD_SCALE") or 1.0)
-STEPS = [s.strip() for s in (os.environ.get("BENCH_STEPS") or "sms,tfidf,heldout,topics,waiting,cv,anchor,speed").split(",")]
+STEPS = [s.strip() for s in (os.environ.get("BENCH_STEPS") or "sms,lang,tfidf,heldout,topics,waiting,cv,anchor,speed").split(",")]
 
 START = time.monotonic()
 
@@ -208,10 +209,31 @@ def table(total_seconds: float, failures: list[str]) -> str:
         for name, counts in waiting["rows"]:
             add(f"  {name:<22}{counts['deliveries']:>11}{counts['empty']:>7}{counts['empty_after_stop']:>18}"
                 f"{counts['errors']:>8}{counts['waiting']:>14}")
+    language = load("language") or {}
+    if language.get("after"):
+        add("")
+        add(f"1d. LANGUAGE (issue 17): before = lingua + marker words ({language.get('before_revision')}), after = model from"
+            " intents/data")
+        add(f"  {'locale':<7}| first messages of 3+ words in the writer's language | NLU held-out: right / wrong (would switch)")
+        add(f"  {'':<7}| {'n':>4}{'before':>9}{'after':>9} {'short n':>8}{'before':>8}{'after':>7} |"
+            f" {'n':>5}{'right b':>9}{'after':>7}{'wrong b':>9}{'after':>7}")
+        before = language.get("before") or {}
+        for locale, a in language["after"]["first"].items():
+            b = (before.get("first") or {}).get(locale) or {}
+            ah, bh = language["after"]["heldout"][locale], (before.get("heldout") or {}).get(locale) or {}
+            share = lambda part, whole: part / whole if whole else None  # noqa: E731
+            add(f"  {locale:<7}| {a['n_long']:>4}{fmt(share(b.get('long_right', 0), b.get('n_long')), '9.1%')}"
+                f"{fmt(share(a['long_right'], a['n_long']), '9.1%')} {a['n_short']:>8}"
+                f"{fmt(share(b.get('short_right', 0), b.get('n_short')), '8.1%')}{fmt(share(a['short_right'], a['n_short']), '7.1%')} |"
+                f" {ah['n']:>5}{fmt(share(bh.get('right', 0), bh.get('n')), '9.1%')}{fmt(share(ah['right'], ah['n']), '7.1%')}"
+                f"{fmt(share(bh.get('wrong', 0), bh.get('n')), '9.1%')}{fmt(share(ah['wrong'], ah['n']), '7.1%')}")
+        if language.get("before_missing"):
+            add(f"  (no before column: {language['before_missing']})")
     add("")
     add("2. SPEED: signed POST /sms (this stack) vs Rasa's REST channel (rules-only assistant, same NLU model), same messages")
     add(f"{'conc':>4} | {'/sms p50':>8}{'p95':>6}{'p99':>6}{'msg/s':>7}{'fail':>5} | {'REST p50':>8}{'p95':>6}{'p99':>6}"
-        f"{'msg/s':>7}{'fail':>5} | {'throughput /sms:REST':>20}{'p50 /sms:REST':>14} | {'NLU parse alone p50':>19}{'msg/s':>7}")
+        f"{'msg/s':>7}{'fail':>5} | {'throughput /sms:REST':>20}{'p50 /sms:REST':>14} | {'NLU parse alone p50':>19}{'msg/s':>7}"
+        f" | {'/sms:parse':>10}")
     sms_rows = {r["concurrency"]: r for r in (speed.get("sms") or {}).get("rows", [])}
     rest_rows = {r["concurrency"]: r for r in (speed.get("rest") or {}).get("rows", [])}
     parse_rows = {r["concurrency"]: r for r in (speed.get("parse") or {}).get("rows", [])}
@@ -223,7 +245,8 @@ def table(total_seconds: float, failures: list[str]) -> str:
             f"{fmt(s.get('throughput'), '7.1f')}{fmt(s.get('failures'), '5d')} | {fmt(r.get('p50_ms'), '8.0f')}"
             f"{fmt(r.get('p95_ms'), '6.0f')}{fmt(r.get('p99_ms'), '6.0f')}{fmt(r.get('throughput'), '7.1f')}"
             f"{fmt(r.get('failures'), '5d')} | {fmt(ratio, '20.2f')}{fmt(lat, '14.2f')} | "
-            f"{fmt(p.get('p50_ms'), '19.0f')}{fmt(p.get('throughput'), '7.1f')}")
+            f"{fmt(p.get('p50_ms'), '19.0f')}{fmt(p.get('throughput'), '7.1f')}"
+            f" | {fmt(s['throughput'] / p['throughput'] if s and p else None, '10.2f')}")
     if speed.get("same_nlu"):
         same, total = speed["same_nlu"]
         add(f"  same NLU check: {same} of {total} messages got identical intent and confidence from both Rasa servers")
@@ -240,6 +263,9 @@ def table(total_seconds: float, failures: list[str]) -> str:
             f"{sm.get('webhook_master_rss_mb', 0):.0f} MB; Rasa NLU server {sm.get('rasa_rss_mb', 0):.0f} MB "
             f"(idle {sm.get('rasa_rss_idle_mb', 0):.0f}); Redis {sm.get('redis_rss_mb', 0):.0f} MB; stack total "
             f"{sum(workers) + sm.get('webhook_master_rss_mb', 0) + sm.get('rasa_rss_mb', 0) + sm.get('redis_rss_mb', 0):.0f} MB")
+    for number, memory in enumerate(sm.get("webhook_worker_memory_mb") or [], start=1):
+        add(f"  webhook worker {number} (gunicorn --preload): RSS {memory['rss']:.0f} MB (target 120), PSS {memory['pss']:.0f} MB,"
+            f" private {memory['uss']:.0f} MB")
     if rs:
         add(f"  Rasa rules-only REST server: {rs.get('rss_mb', 0):.0f} MB (idle {rs.get('rss_idle_mb', 0):.0f})")
     if sm:
@@ -267,6 +293,7 @@ def main() -> int:
         return 2
     commands = {
         "sms": [str(APP_PY), "benchmarks/sms_cost.py"],
+        "lang": [str(APP_PY), "benchmarks/language_detection.py"],
         "tfidf": [str(APP_PY), "benchmarks/tfidf_baseline.py"],
         "heldout": [str(RASA_PY), "benchmarks/nlu_heldout.py", "--default-epochs", str(DEFAULT_EPOCHS)],
         "cv": [str(RASA_PY), "benchmarks/nlu_cross_validation.py", "--folds", "5", "--epochs", str(CV_EPOCHS),
@@ -277,7 +304,7 @@ def main() -> int:
     }
     print(f"==> make bench: {len(STEPS)} steps; (b) at {DEFAULT_EPOCHS} epochs, CV at {CV_EPOCHS} epochs on "
           f"{CV_FRACTION:.0%} of the data; models and results cached in models/anchors/", flush=True)
-    outputs = {"sms": "sms_cost", "tfidf": "tfidf", "heldout": "nlu_heldout", "cv": "nlu_cross_validation",
+    outputs = {"sms": "sms_cost", "lang": "language", "tfidf": "tfidf", "heldout": "nlu_heldout", "cv": "nlu_cross_validation",
                "speed": "speed", "topics": "topics", "waiting": "waiting"}
     for name in STEPS:  # never print a previous run's numbers as this run's
         if name in outputs:

@@ -4,7 +4,7 @@
 Run with the app's env: ``.venv/bin/python benchmarks/speed.py`` (``make bench`` does).
 
 1. The stack as ``make run`` starts it with Redis: a Rasa NLU server with the
-   project model and gunicorn ``webhook:app`` (2 workers x 8 threads), plus a
+   project model and gunicorn ``webhook:app --preload`` (2 workers x 8 threads), plus a
    throwaway redis-server. Signed Twilio-style ``POST /sms`` requests at
    concurrency 1, 10 and 50.
    Then the same Rasa server's ``/model/parse`` alone, the floor under /sms.
@@ -73,6 +73,22 @@ def rss_mb(pid: int) -> float:
     except (FileNotFoundError, ProcessLookupError):
         pass
     return 0.0
+
+
+def memory_mb(pid: int) -> dict:
+    """RSS (what the issue's 120 MB target counts), PSS (shared pages split between the
+    processes sharing them) and USS (this process's own pages), from /proc/<pid>/smaps_rollup."""
+    out = {"rss": rss_mb(pid), "pss": 0.0, "uss": 0.0}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            name, _, rest = line.partition(":")
+            if name == "Pss":
+                out["pss"] = int(rest.split()[0]) / 1024
+            elif name in ("Private_Clean", "Private_Dirty"):
+                out["uss"] += int(rest.split()[0]) / 1024
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return out
 
 
 def children(pid: int) -> list[int]:
@@ -262,7 +278,7 @@ def main() -> int:
             gunicorn_start = time.monotonic()
             web = subprocess.Popen(
                 [str(Path(sys.executable).parent / "gunicorn"), "webhook:app", "--bind", f"127.0.0.1:{web_port}",
-                 "--workers", str(args.workers), "--threads", str(args.threads), "--timeout", "30"],
+                 "--workers", str(args.workers), "--threads", str(args.threads), "--timeout", "30", "--preload"],
                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=(workdir / "webhook.log").open("wb"))
             processes.append(web)
             sms = Target("/sms", f"http://127.0.0.1:{web_port}/sms", "sms")
@@ -280,6 +296,7 @@ def main() -> int:
                 "rasa_rss_mb": tree_rss(rasa.pid)["total"],
                 "webhook_master_rss_mb": rss_mb(web.pid),
                 "webhook_worker_rss_mb": [rss_mb(pid) for pid in workers],
+                "webhook_worker_memory_mb": [memory_mb(pid) for pid in workers],
                 "redis_rss_mb": rss_mb(processes[0].pid),
                 "rasa_timeouts": log_text.count("rasa parse failed"),
                 "answered": log_text.count("answered channel="),

@@ -40,7 +40,7 @@ def run_webhook(port: int, env: dict[str, str] | None = None, banner: str = "") 
     command = [
         str(PROJECT_ROOT / ".venv" / "bin" / "gunicorn"), "webhook:app",
         "--bind", f"127.0.0.1:{port}", "--workers", workers, "--threads", "8",
-        "--timeout", "30", "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(L)ss',  # no query strings: they may hold a number
+        "--timeout", "30", "--preload", "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(L)ss',  # no query strings: they may hold a number
     ]
     print(f"==> web chat: http://127.0.0.1:{port}/   Twilio webhook: POST /sms   (Ctrl-C stops)")
     if banner:

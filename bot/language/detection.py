@@ -1,6 +1,7 @@
 """Which language a message is written in, and how sure we are.
 
-Chinese and Arabic by their script; the Latin-script locales by the model learned
+Chinese and Arabic by their script (Arabic also when typed in Latin letters with
+digits for its sounds, "Arabizi"); the Latin-script locales by the model learned
 from the project's own NLU examples (bot/language/identify.py). The engine's rules
 (bot/conversation/steps.py) then decide whether a guess sets or switches the
 conversation's language: a first message needs ``FIRST_MARGIN``, a later one must be
@@ -19,6 +20,12 @@ from bot.language.languages import SUPPORTED_LANGUAGES, fold
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 
+#: Arabic typed in Latin letters ("Arabizi") writes its own sounds as digits inside words:
+#: "3andi" (ع), "7azzro" (ح), "ba3d", "2eddam" (ء), "5eles" (خ). Ordinals ("2nd", "3rd") do not count.
+_ARABIZI_WORD = re.compile(r"(?:[a-z]+[235789][a-z]*|[235789][a-z]+)")
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th|s|am|pm|k)")
+#: Arabizi words a message needs before it counts as Arabic.
+MIN_ARABIZI_WORDS = 2
 #: Fewer letters than this ("ok", "hi", "ICE", "1") never decide a language.
 MIN_LETTERS = 4
 #: Lead of the best language's log-likelihood over the next one's. Chosen on the
@@ -61,6 +68,10 @@ def word_count(text: str) -> int:
     return latin + han // 2
 
 
+def arabizi_words(text: str) -> int:
+    return sum(1 for word in fold(text).split() if _ARABIZI_WORD.fullmatch(word) and not _ORDINAL.fullmatch(word))
+
+
 class LanguageDetector:
     """Script rules, then the project's language model. Build once per app (loads ~100 KB)."""
 
@@ -77,6 +88,8 @@ class LanguageDetector:
             return Guess("ar", SCRIPT_MARGIN, words)
         if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
             return None
+        if "ar" in self.languages and arabizi_words(text) >= MIN_ARABIZI_WORDS:
+            return Guess("ar", SCRIPT_MARGIN, words)
         ranked, known = self.model.scores(text)
         ranked = [(code, score) for code, score in ranked if code in self.languages]
         if not known or not ranked:
