@@ -13,6 +13,7 @@ import secrets
 import pytest
 
 from bot.clients.identity import Sender
+from bot.conversation.engine import language_line
 from bot.language.detection import LanguageDetector, word_count
 from bot.language.languages import SUPPORTED_LANGUAGES
 from bot.language.segments import sms_text
@@ -59,7 +60,9 @@ def other(lang: str) -> str:
 
 
 def welcome(app, lang: str) -> str:
-    return sms_text(app.extensions["kyr"].content.text("system.welcome", lang), lang)
+    """The first-contact welcome with the language line, as the SMS channel sends it."""
+    text = app.extensions["kyr"].content.text("system.welcome", lang)
+    return sms_text(f"{text}\n{language_line()}", lang)
 
 
 def language_changed(app, lang: str) -> str:
@@ -92,7 +95,7 @@ def test_cases_are_what_the_rules_are_about():
 def test_first_message_decides_the_language_via_sms(app, client, phone, lang):
     messages = sms(client, phone, FIRST[lang])
     # First contact: the answer, then the welcome, both in the writer's language.
-    assert messages[-1].startswith(welcome(app, lang))
+    assert messages[-1] == welcome(app, lang)
     assert len(messages) == 2
 
 

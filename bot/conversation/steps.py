@@ -162,6 +162,8 @@ def reply_language(engine: ConversationEngine, msg: Message, intent: str | None)
     language, has 3+ words and is not small talk. (Numbers and ZIP codes never get here.)"""
     if msg.sender.channel == "voice":
         return msg.lang  # a call's speech was transcribed in the language the caller chose: no guessing
+    if intent == "change_language":
+        return msg.lang  # the language named decides ("puedes contestar en ingles"), not the one it is written in
     guess = engine.detector.guess(msg.body)
     if guess is None or guess.lang == msg.lang:
         return msg.lang
