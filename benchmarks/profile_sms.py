@@ -100,7 +100,7 @@ def main() -> int:
         if Profiler is not None:
             print(profiler.output_text(unicode=False, color=False, show_all=False))
         else:
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(profile).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(int(os.environ.get("PROFILE_LINES", "40")))
     finally:
         redis.terminate()
         redis.wait(10)

@@ -74,18 +74,30 @@ class RasaClient:
         # connecting plus reading never exceeds ``timeout`` in total.
         connect = min(0.5, timeout / 2)
         self._timeouts = (connect, timeout - connect)
+        self._parse_url = f"{base_url}/model/parse"
+        # What requests would read from the environment on every call (proxies, CA bundle,
+        # ~/.netrc: a scan of os.environ and three file checks per message), read once.
+        probe = requests.Session()
+        self._environment = probe.merge_environment_settings(self._parse_url, {}, None, None, None)
+        self._netrc = requests.utils.get_netrc_auth(self._parse_url)
+        probe.close()
         self._local = threading.local()
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
+            session.trust_env = False
+            session.proxies.update(self._environment.get("proxies") or {})
+            session.verify = self._environment.get("verify", True)
+            session.cert = self._environment.get("cert")
+            session.auth = self._netrc
         return session
 
     def parse(self, text: str) -> NluResult:
         try:
             response = self._session().post(
-                f"{self.base_url}/model/parse", json={"text": text}, params=self._params, timeout=self._timeouts
+                self._parse_url, json={"text": text}, params=self._params, timeout=self._timeouts
             )
             response.raise_for_status()
             return parse_response(response.json())
