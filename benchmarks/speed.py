@@ -6,8 +6,8 @@ Run with the app's env: ``.venv/bin/python benchmarks/speed.py`` (``make bench``
 1. The stack as ``make run`` starts it with Redis: a Rasa NLU server with the
    project model and gunicorn ``webhook:app --preload`` (2 workers x 8 threads), plus a
    throwaway redis-server. Signed Twilio-style ``POST /sms`` requests at
-   concurrency 1, 10 and 50.
-   Then the same Rasa server's ``/model/parse`` alone, the floor under /sms.
+   concurrency 1, 10 and 50, and beside them, in alternating rounds with the same
+   messages, the same Rasa server's ``/model/parse`` alone: the floor under /sms.
 2. The anchor: a Rasa server running the rules-only assistant that uses the
    same NLU model (``benchmarks/rest_anchor.py``), driven the same way at
    ``POST /webhooks/rest/webhook``.
@@ -180,15 +180,20 @@ def drive(target: Target, texts: list[str], concurrency: int, count: int, rng: r
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(pool.map(one, jobs))
     wall = time.monotonic() - started
+    return summary(concurrency, latencies, failures[0], wall)
+
+
+def summary(concurrency: int, latencies: list[float], failures: int, wall: float) -> dict:
     return {
         "concurrency": concurrency,
-        "requests": count,
-        "failures": failures[0],
+        "requests": len(latencies),
+        "failures": failures,
         "p50_ms": 1000 * percentile(latencies, 50),
         "p95_ms": 1000 * percentile(latencies, 95),
         "p99_ms": 1000 * percentile(latencies, 99),
-        "throughput": count / wall,
+        "throughput": len(latencies) / wall,
         "seconds": wall,
+        "latencies": latencies,
     }
 
 
@@ -207,6 +212,38 @@ def wait_for(check, timeout: float, process: subprocess.Popen | None = None) -> 
     raise RuntimeError("timed out waiting for the first answer")
 
 
+#: /sms and /model/parse alternate in this many rounds per concurrency level, so that a
+#: change in the machine's background load during the run weighs on both alike.
+ROUNDS = 4
+
+
+def side_by_side(targets: list[Target], texts: list[str], levels: dict[int, int], seed: int) -> dict[str, list[dict]]:
+    """Each target at each concurrency, in alternating rounds with the same messages; one row per target and level."""
+    for target in targets:
+        drive(target, texts, 4, WARMUP, random.Random(seed))
+    rows: dict[str, list[dict]] = {target.name: [] for target in targets}
+    for concurrency, count in levels.items():
+        progress(f"{' and '.join(t.name for t in targets)}: {count} requests each at concurrency {concurrency},"
+                 f" {ROUNDS} alternating rounds")
+        parts: dict[str, list[dict]] = {target.name: [] for target in targets}
+        for number in range(ROUNDS):
+            order = targets if number % 2 == 0 else targets[::-1]
+            for target in order:
+                rng = random.Random(seed + concurrency * 100 + number)
+                parts[target.name].append(drive(target, texts, concurrency, max(1, count // ROUNDS), rng))
+        for target in targets:
+            done = parts[target.name]
+            row = summary(concurrency, [x for part in done for x in part.pop("latencies")],
+                          sum(part["failures"] for part in done), sum(part["seconds"] for part in done))
+            rows[target.name].append(row)
+            progress(f"{target.name}: c={concurrency} p50 {row['p50_ms']:.0f} ms, p99 {row['p99_ms']:.0f} ms,"
+                     f" {row['throughput']:.1f}/s, {row['failures']} failed")
+    for target_rows in rows.values():
+        for row in target_rows:
+            row.pop("latencies", None)
+    return rows
+
+
 def run_levels(target: Target, texts: list[str], levels: dict[int, int], seed: int) -> list[dict]:
     rng = random.Random(seed)
     drive(target, texts, 4, WARMUP, rng)  # warm-up: connections, lazy imports, first TF calls
@@ -215,6 +252,7 @@ def run_levels(target: Target, texts: list[str], levels: dict[int, int], seed: i
         progress(f"{target.name}: {count} requests at concurrency {concurrency}")
         rows.append(drive(target, texts, concurrency, count, random.Random(seed + concurrency)))
         row = rows[-1]
+        row.pop("latencies", None)
         progress(f"{target.name}: c={concurrency} p50 {row['p50_ms']:.0f} ms, p99 {row['p99_ms']:.0f} ms,"
                  f" {row['throughput']:.1f}/s, {row['failures']} failed")
     return rows
@@ -286,7 +324,12 @@ def main() -> int:
             web_ready = time.monotonic() - gunicorn_start
             progress(f"webhook answered its first /sms after {web_ready:.1f} s")
             rasa_rss_idle = tree_rss(rasa.pid)
-            result["sms"] = {"rows": run_levels(sms, texts, levels, 7)}
+            # /sms and, beside it in alternating rounds, the same Rasa server's /model/parse alone:
+            # the floor under /sms (no webhook in front).
+            parse = Target("/model/parse", f"{rasa_url}/model/parse", "parse")
+            rows = side_by_side([sms, parse], texts, levels, 7)
+            result["sms"] = {"rows": rows[sms.name]}
+            result["parse"] = {"rows": rows[parse.name]}
             log_text = (workdir / "webhook.log").read_text(errors="replace")
             workers = children(web.pid)
             result["sms"].update({
@@ -305,9 +348,6 @@ def main() -> int:
                 process.terminate()
             for process in processes[1:]:
                 process.wait(20)
-            # The floor under /sms: the same Rasa server's /model/parse alone, no webhook in front.
-            parse = Target("/model/parse", f"{rasa_url}/model/parse", "parse")
-            result["parse"] = {"rows": run_levels(parse, texts, levels, 7)}
             reference = parses(rasa_url, texts[:SAME_NLU_SAMPLE])
             stop(rasa)
             rasa = None
