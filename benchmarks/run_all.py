@@ -45,6 +45,9 @@ DEFAULT_EPOCHS = int(os.environ.get("BENCH_DEFAULT_EPOCHS") or 10)
 CV_EPOCHS = int(os.environ.get("BENCH_CV_EPOCHS") or 10)
 CV_FRACTION = float(os.environ.get("BENCH_CV_FRACTION") or 0.2)
 LOAD_SCALE = float(os.environ.get("BENCH_LOAD_SCALE") or 1.0)
+#: The code before issue 17 (lingua, the zipcodes database in every worker): its webhook runs beside
+#: today's in the speed step, so before and after come from the same run on the same machine.
+BEFORE_REVISION = "a1eb338"
 STEPS = [s.strip() for s in (os.environ.get("BENCH_STEPS") or "sms,lang,tfidf,heldout,topics,waiting,cv,anchor,speed").split(",")]
 
 START = time.monotonic()
@@ -78,6 +81,20 @@ def step(name: str, command: list[str], number: int, total: int) -> tuple[int, s
         code = process.wait()
     print(f"    done in {time.monotonic() - started:.0f} s (exit {code}; log {log_path.relative_to(ROOT)})", flush=True)
     return code, "".join(stdout_lines)
+
+
+def before_checkout() -> Path | None:
+    """The tree at BEFORE_REVISION (git archive, cached under models/anchors/), or None without git."""
+    path = ROOT / "models" / "anchors" / f"code-{BEFORE_REVISION}"
+    if (path / "webhook.py").exists():
+        return path
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        archive = subprocess.run(["git", "archive", BEFORE_REVISION], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(path)], input=archive, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return path if (path / "webhook.py").exists() else None
 
 
 def load(name: str) -> dict | None:
@@ -247,6 +264,12 @@ def table(total_seconds: float, failures: list[str]) -> str:
             f"{fmt(r.get('failures'), '5d')} | {fmt(ratio, '20.2f')}{fmt(lat, '14.2f')} | "
             f"{fmt(p.get('p50_ms'), '19.0f')}{fmt(p.get('throughput'), '7.1f')}"
             f" | {fmt(s['throughput'] / p['throughput'] if s and p else None, '10.2f')}")
+    before_rows = {r["concurrency"]: r for r in (speed.get("sms_before") or {}).get("rows", [])}
+    if before_rows:
+        add(f"  before ({speed.get('before_revision')}, lingua, no --preload), beside it in the same rounds: /sms msg/s"
+            + "".join(f"  c={c} {r['throughput']:.1f} (p50 {r['p50_ms']:.0f} ms, /sms:parse "
+                      f"{fmt(r['throughput'] / parse_rows[c]['throughput'] if c in parse_rows else None, '.2f')})"
+                      for c, r in sorted(before_rows.items())))
     if speed.get("same_nlu"):
         same, total = speed["same_nlu"]
         add(f"  same NLU check: {same} of {total} messages got identical intent and confidence from both Rasa servers")
@@ -263,6 +286,9 @@ def table(total_seconds: float, failures: list[str]) -> str:
             f"{sm.get('webhook_master_rss_mb', 0):.0f} MB; Rasa NLU server {sm.get('rasa_rss_mb', 0):.0f} MB "
             f"(idle {sm.get('rasa_rss_idle_mb', 0):.0f}); Redis {sm.get('redis_rss_mb', 0):.0f} MB; stack total "
             f"{sum(workers) + sm.get('webhook_master_rss_mb', 0) + sm.get('rasa_rss_mb', 0) + sm.get('redis_rss_mb', 0):.0f} MB")
+    for number, memory in enumerate((speed.get("sms_before") or {}).get("webhook_worker_memory_mb") or [], start=1):
+        add(f"  before: webhook worker {number}: RSS {memory['rss']:.0f} MB, PSS {memory['pss']:.0f} MB,"
+            f" private {memory['uss']:.0f} MB")
     for number, memory in enumerate(sm.get("webhook_worker_memory_mb") or [], start=1):
         add(f"  webhook worker {number} (gunicorn --preload): RSS {memory['rss']:.0f} MB (target 120), PSS {memory['pss']:.0f} MB,"
             f" private {memory['uss']:.0f} MB")
@@ -322,6 +348,9 @@ def main() -> int:
                 continue
             command = [str(APP_PY), "benchmarks/speed.py", "--anchor-model", str(anchor_model),
                        "--scale", str(LOAD_SCALE)]
+            before = before_checkout()
+            if before is not None:
+                command += ["--before", str(before)]
         else:
             command = commands[name]
         code, output = step(name, command, number, len(steps))

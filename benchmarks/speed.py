@@ -288,6 +288,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (make run: 8)")
     parser.add_argument("--only", choices=["sms", "rest"], default=None)
     parser.add_argument("--keep-logs", action="store_true")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="a checkout of the code before (issue 17): its webhook runs beside this one, same Redis and Rasa")
     args = parser.parse_args()
     levels = {int(c): max(20, int(DEFAULT_REQUESTS.get(int(c), 500) * args.scale)) for c in args.levels.split(",")}
     texts = sample_messages()
@@ -323,13 +325,34 @@ def main() -> int:
             wait_for(lambda: sms.send(0, "hello"), 120, web)
             web_ready = time.monotonic() - gunicorn_start
             progress(f"webhook answered its first /sms after {web_ready:.1f} s")
+            targets = [sms]
+            before = None
+            if args.before is not None:
+                # The code before issue 17, as it ran then (no --preload), on its own Redis database.
+                before_port = free_port()
+                before = subprocess.Popen(
+                    [str(Path(sys.executable).parent / "gunicorn"), "webhook:app", "--bind", f"127.0.0.1:{before_port}",
+                     "--workers", str(args.workers), "--threads", str(args.threads), "--timeout", "30"],
+                    cwd=args.before, env=dict(env, REDIS_URL=f"redis://127.0.0.1:{redis_port}/1"),
+                    stdout=subprocess.DEVNULL, stderr=(workdir / "webhook-before.log").open("wb"))
+                processes.append(before)
+                targets.append(Target("/sms before", f"http://127.0.0.1:{before_port}/sms", "sms"))
+                wait_for(lambda: targets[-1].send(0, "hello"), 120, before)
+                result["before_revision"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=args.before,
+                                                           capture_output=True, text=True).stdout.strip()
             rasa_rss_idle = tree_rss(rasa.pid)
             # /sms and, beside it in alternating rounds, the same Rasa server's /model/parse alone:
             # the floor under /sms (no webhook in front).
             parse = Target("/model/parse", f"{rasa_url}/model/parse", "parse")
-            rows = side_by_side([sms, parse], texts, levels, 7)
+            rows = side_by_side([*targets, parse], texts, levels, 7)
             result["sms"] = {"rows": rows[sms.name]}
             result["parse"] = {"rows": rows[parse.name]}
+            if before is not None:
+                result["sms_before"] = {
+                    "rows": rows["/sms before"],
+                    "webhook_worker_memory_mb": [memory_mb(pid) for pid in children(before.pid)],
+                    "webhook_master_rss_mb": rss_mb(before.pid),
+                }
             log_text = (workdir / "webhook.log").read_text(errors="replace")
             workers = children(web.pid)
             result["sms"].update({
@@ -390,7 +413,7 @@ def main() -> int:
     (out / "speed.json").write_text(json.dumps(result, indent=1))
     print(f"Speed ({result['date']}; {os.cpu_count()} CPUs; gunicorn {args.workers}x{args.threads})")
     print(f"{'target':<11}{'conc':>5}{'n':>6}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'msg/s':>8}{'failed':>7}")
-    for key, label in (("sms", "/sms"), ("rest", "Rasa REST"), ("parse", "NLU parse")):
+    for key, label in (("sms", "/sms"), ("sms_before", "/sms before"), ("rest", "Rasa REST"), ("parse", "NLU parse")):
         for row in result.get(key, {}).get("rows", []):
             print(f"{label:<11}{row['concurrency']:>5}{row['requests']:>6}"
                   f"{row['p50_ms']:>8.0f}{row['p95_ms']:>8.0f}{row['p99_ms']:>8.0f}{row['throughput']:>8.1f}"
