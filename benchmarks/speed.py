@@ -290,6 +290,7 @@ def main() -> int:
     parser.add_argument("--keep-logs", action="store_true")
     parser.add_argument("--before", type=Path, default=None,
                         help="a checkout of the code before (issue 17): its webhook runs beside this one, same Redis and Rasa")
+    parser.add_argument("--before-label", default=None, help="what --before is (a git revision)")
     args = parser.parse_args()
     levels = {int(c): max(20, int(DEFAULT_REQUESTS.get(int(c), 500) * args.scale)) for c in args.levels.split(",")}
     texts = sample_messages()
@@ -338,8 +339,7 @@ def main() -> int:
                 processes.append(before)
                 targets.append(Target("/sms before", f"http://127.0.0.1:{before_port}/sms", "sms"))
                 wait_for(lambda: targets[-1].send(0, "hello"), 120, before)
-                result["before_revision"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=args.before,
-                                                           capture_output=True, text=True).stdout.strip()
+                result["before_revision"] = args.before_label or args.before.name
             rasa_rss_idle = tree_rss(rasa.pid)
             # /sms and, beside it in alternating rounds, the same Rasa server's /model/parse alone:
             # the floor under /sms (no webhook in front).
