@@ -5,8 +5,10 @@ Builds the app in-process against a throwaway redis-server and a running Rasa
 NLU server (``RASA_URL``, default http://127.0.0.1:5105), then sends N signed
 requests through Flask's test client under pyinstrument (``pip install
 pyinstrument``, or put it on PYTHONPATH) and prints the call tree; without
-pyinstrument it uses cProfile. Also times the parts: the whole request, the
-Rasa HTTP call alone, and language detection alone.
+pyinstrument it uses cProfile. Also times the parts: the webhook's own CPU per
+message (no profiler), the whole request, the Rasa HTTP call alone, and language
+detection alone. ``--code DIR`` profiles another checkout's ``bot`` (e.g. the code
+before issue 17, which ``make bench`` unpacks under ``models/anchors/code-<rev>``).
 
     RASA_URL=http://127.0.0.1:5105 .venv/bin/python benchmarks/profile_sms.py --requests 300
 """
@@ -33,7 +35,14 @@ from twilio.request_validator import RequestValidator  # noqa: E402
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--code", type=Path, default=None, help="profile the bot package of this checkout")
     args = parser.parse_args()
+    if args.code is not None:
+        # The helpers above imported this checkout's bot; forget it so create_app comes from --code.
+        for name in [name for name in sys.modules if name == "bot" or name.startswith("bot.")]:
+            del sys.modules[name]
+        sys.path.insert(0, str(args.code.resolve()))
+        os.chdir(args.code)
     rasa_url = (os.environ.get("RASA_URL") or "http://127.0.0.1:5105").rstrip("/")
     workdir = Path(tempfile.mkdtemp(prefix="kyr-profile-"))
     redis_port = free_port()
@@ -42,7 +51,10 @@ def main() -> int:
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(0.5)
+        import bot
         from bot import create_app
+
+        print(f"profiling {Path(bot.__file__).parent}")
 
         app = create_app({"TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_URL": PUBLIC_URL, "ID_HASH_KEY": "k", "SECRET_KEY": "s",
                           "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "RASA_URL": rasa_url,
@@ -74,6 +86,12 @@ def main() -> int:
                 svc.engine.detector.detect(texts[i % len(texts)])
             detect_ms = 1000 * (time.perf_counter() - start) / args.requests
 
+        # The webhook's own CPU per message (Rasa's work is in the Rasa process, not counted):
+        # what /sms adds on top of /model/parse when the machine is CPU-bound.
+        cpu_start = time.process_time()
+        for i in range(args.requests):
+            send(20_000_000 + i)
+        cpu_ms = 1000 * (time.process_time() - cpu_start) / args.requests
         try:
             from pyinstrument import Profiler
         except ImportError:
@@ -95,6 +113,7 @@ def main() -> int:
                 send(i)
             profile.disable()
         request_ms = 1000 * (time.perf_counter() - start) / args.requests
+        print(f"webhook CPU per /sms message (no profiler): {cpu_ms:.2f} ms")
         print(f"per /sms request, sequential, in-process: {request_ms:.1f} ms (profiler on); "
               f"Rasa HTTP parse alone {parse_ms:.1f} ms; language detection alone {detect_ms:.2f} ms")
         if Profiler is not None:
