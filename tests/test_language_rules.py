@@ -158,3 +158,52 @@ def test_detector_guesses_and_margins():
     # Too little to go on: no guess at all, or not clear enough to switch.
     for text in ("ok", "1", "60623", "ICE", "👍"):
         assert detector.guess(text) is None or not detector.guess(text).clear_switch, text
+
+
+def test_checked_in_language_model_is_built_from_todays_examples(tmp_path):
+    """make langid's output, byte for byte in content: the model the webhook loads is the one the data gives."""
+    import gzip
+    import json
+
+    from bot.checks import LANGUAGE_HELDOUT, language_model_problems
+    from bot.language import identify
+    from tests.conftest import ROOT
+
+    with gzip.open(identify.MODEL_PATH, "rt", encoding="utf-8") as handle:
+        stored = json.load(handle)
+    assert stored == identify.build(ROOT / "intents" / "data", LANGUAGE_HELDOUT), "run make langid and commit"
+    assert language_model_problems(ROOT / "intents" / "data", LANGUAGE_HELDOUT) == []
+
+
+def test_check_content_flags_a_stale_language_model(tmp_path):
+    """Editing NLU examples without make langid is a content problem, not a silent drift."""
+    import shutil
+
+    from bot.checks import LANGUAGE_HELDOUT, language_model_problems
+    from tests.conftest import ROOT
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "intents" / "data", data)
+    examples = data / "es" / "conversation.yml"
+    examples.write_text(examples.read_text(encoding="utf-8") + "\n# a new example\n", encoding="utf-8")
+    problems = language_model_problems(data, LANGUAGE_HELDOUT)
+    assert len(problems) == 1 and "make langid" in problems[0]
+
+
+def test_heldout_messages_are_never_trained_on():
+    """The language benchmark's messages are left out of the model even where intents/data has the same line."""
+    from bot.checks import LANGUAGE_HELDOUT
+    from bot.language import identify
+    from bot.language.languages import fold
+    from tests.conftest import ROOT
+
+    heldout = identify.excluded_messages(LANGUAGE_HELDOUT)
+    assert len(heldout) >= 8 * 40
+    model = identify.build(ROOT / "intents" / "data", LANGUAGE_HELDOUT)
+    assert model["excluded"] > 0
+    trained = {fold(m) for lang in identify.LATIN_LANGUAGES for m in identify.examples(ROOT / "intents" / "data", lang)}
+    assert model["examples"] == sum(
+        1 for lang in identify.LATIN_LANGUAGES for m in identify.examples(ROOT / "intents" / "data", lang)
+        if fold(m) not in heldout
+    )
+    assert trained & heldout, "the check above would be empty"
