@@ -30,9 +30,10 @@ MIN_ARABIZI_WORDS = 2
 MIN_LETTERS = 4
 #: Lead of the best language's log-likelihood over the next one's. Chosen on the
 #: NLU test set intents/test/ (never on benchmarks/data/language_heldout.yml):
-#: at 5 a first message of 3+ words is decided right in 98-100% of cases per locale
-#: and short words with little evidence ("okey", "bora") stay undecided; at 15 a
-#: later message switches only when it is plainly in another language.
+#: at 5, 97-100% of its messages of 3+ words per locale are decided right (most of
+#: the rest are mixed-language on purpose) and words with little evidence ("okey",
+#: "bora") stay undecided; at 15 a later message switches only when it is plainly
+#: in another language.
 FIRST_MARGIN = 5.0
 SWITCH_MARGIN = 15.0
 #: A later message must have this many words (digits not counted) to switch.

@@ -3,7 +3,7 @@
 A multinomial naive Bayes model over character 1-4-grams, words and word pairs of the
 folded text (no accents, no case), plus the accented letters as written. It is
 trained from ``intents/data/<locale>/`` by ``python -m bot.language.identify build``
-(``make langid``) and checked in as ``langid.json.gz`` (counts only, ~1 MB), so
+(``make langid``) and checked in as ``langid.json.gz`` (counts only, ~0.2 MB), so
 the webhook needs no general-purpose detector (lingua was ~140 MB per worker) and
 no training at start-up. ``make check-content`` fails when the examples changed
 since the file was built. Chinese and Arabic are told by their script
