@@ -11,6 +11,7 @@ import datetime
 from concurrent.futures import ThreadPoolExecutor
 import logging
 import random
+import re
 import time
 import wave
 import xml.etree.ElementTree as ET
@@ -605,9 +606,25 @@ def test_answers_are_rewritten_for_the_ear(app):
     assert spoken.had_links and not spoken.is_menu
     legal = for_the_ear((content.text("system.other_legal", "es"),), "es", content).text
     assert "MENU" not in legal and legal.startswith(content.text("system.other_legal", "es").split(".")[0])
+    # Chinese has no space after a link: the sentence after it is still said; a dangling colon is not.
+    chinese = for_the_ear(("免费法律帮助：justice.gov/eoir/list-pro-bono。请带上您的证件。",), "zh", content)
+    assert chinese.text == "免费法律帮助。请带上您的证件。" and chinese.had_links
     menu = for_the_ear((content.menu_text("en"),), "en", content)
     assert menu.is_menu and menu.text.startswith(content.text("system.voice_menu_item", "en", {
         "label": content.menu_label(content.menu[0], "en"), "digit": "1"}))
+
+
+@pytest.mark.parametrize("lang", SUPPORTED_LANGUAGES)
+def test_sentences_naming_a_word_to_text_are_not_read_out(app, lang):
+    """"Reply MENU…" in capitals, "回复“菜单”…" and "أرسل «قائمة»…" in quotation marks: none is read out."""
+    content = content_of(app)
+    written = content.text("system.other_legal", lang)
+    spoken = for_the_ear((written,), lang, content).text
+    first_sentence = re.split(r"(?<=[.!?。！？])", written)[0].strip()
+    assert spoken.startswith(first_sentence[:12])
+    assert len(spoken) < len(written)
+    for word in ("MENU", "MENÚ", "菜单", "قائمة", "MENI"):
+        assert word not in spoken, (lang, spoken)
 
 
 def test_readme_documents_every_voice_setting():

@@ -106,20 +106,25 @@ def _form_texts() -> dict[str, str]:
     return {code: request.form.get(f"text_{code}", "") for code in SUPPORTED_LANGUAGES}
 
 
+def _save_from_form(book, reply_id: str | None, action: str):
+    """Create (``reply_id`` None) or change a saved reply from the posted form; audit it."""
+    try:
+        reply = book.save(reply_id, request.form.get("title", ""), _form_texts(), current_staff().username)
+    except ReplyError as exc:
+        flash(f"Not saved: {exc}")
+        return redirect(url_for("console.replies")), 303
+    audit(action, target=reply.id, detail=f"langs={','.join(reply.texts)}")
+    flash(f"Saved “{reply.title}”.")
+    return redirect(url_for("console.replies"))
+
+
 @bp.post("/replies")
 @admin_required
 def reply_create():
     book = console().replies
     if book is None:
         return unavailable()
-    try:
-        reply = book.save(None, request.form.get("title", ""), _form_texts(), current_staff().username)
-    except ReplyError as exc:
-        flash(f"Not saved: {exc}")
-        return redirect(url_for("console.replies")), 303
-    audit("saved_reply_created", target=reply.id, detail=f"langs={','.join(reply.texts)}")
-    flash(f"Saved “{reply.title}”.")
-    return redirect(url_for("console.replies"))
+    return _save_from_form(book, None, "saved_reply_created")
 
 
 @bp.post("/replies/<reply_id>")
@@ -133,14 +138,7 @@ def reply_update(reply_id):
             audit("saved_reply_deleted", target=reply_id)
             flash("Deleted.")
         return redirect(url_for("console.replies"))
-    try:
-        reply = book.save(reply_id, request.form.get("title", ""), _form_texts(), current_staff().username)
-    except ReplyError as exc:
-        flash(f"Not saved: {exc}")
-        return redirect(url_for("console.replies")), 303
-    audit("saved_reply_changed", target=reply.id, detail=f"langs={','.join(reply.texts)}")
-    flash(f"Saved “{reply.title}”.")
-    return redirect(url_for("console.replies"))
+    return _save_from_form(book, reply_id, "saved_reply_changed")
 
 
 @bp.post("/h/<handoff_id>/saved")

@@ -22,9 +22,13 @@ PHONE = re.compile(r"(?<!\d)(?:\+?1[\s.\-]*)?\(?(\d{3})\)?[\s.\-]*(\d{3})[\s.\-]
 SHORT_NUMBER = re.compile(r"(?<![\d$,.])\b(911|211|311|988)\b(?![\d,])")
 #: A link: scheme or www, or a bare domain with a path or a common ending.
 #: (A sentence's final period or comma is not part of the link.)
+#: Links are ASCII: a Chinese or Arabic sentence that goes on right after one (no space) is not part of it.
+_URL_CHAR = r"[!-~]"  # printable ASCII, no space
+_URL_END = r"[A-Za-z0-9/_=#&%~+\-]"  # not a sentence's final period, comma or bracket
 LINK = re.compile(
-    r"(?:https?://|www\.)\S*[^\s.,;:!?)]|\b[\w-]+(?:\.[\w-]+)*\.(?:org|com|gov|net|us|edu|info)\b"
-    r"(?:/\S*[^\s.,;:!?)])?/?",
+    rf"(?:https?://|www\.){_URL_CHAR}*{_URL_END}"
+    r"|\b[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:org|com|gov|net|us|edu|info)\b"
+    rf"(?:/{_URL_CHAR}*{_URL_END})?/?",
     re.IGNORECASE,
 )
 #: "12 Label" — one line of a numbered menu.
@@ -33,6 +37,8 @@ MENU_LINE = re.compile(r"^(\d{1,2})\s+(.+)$")
 SENTENCE_END = re.compile(r"(?<=[.!?。！？])(\s*)")
 #: A word in capitals ("MENU", "MÁS"), the way texts name a word to send.
 SHOUTED = re.compile(r"[^\W\d_]{2,}")
+#: A quoted word ("菜单" in “…”, «قائمة»): how scripts without capitals name a word to send.
+QUOTED = re.compile(r"[“«「\"']\s*([^”»」\"'\n]{1,24}?)\s*[”»」\"']")
 #: SMS footers and menu instructions that mean nothing on a call.
 SMS_ONLY_KEYS = ("system.more_footer", "system.more_footer_zip", "system.menu_intro", "system.menu_footer")
 
@@ -63,14 +69,18 @@ def drop_links(text: str) -> tuple[str, bool]:
     cleaned = re.sub(r"[ \t]*\x00[ \t]*(?=[.,;!?)]|$)", "", cleaned)
     cleaned = re.sub(r"[ \t]*\x00[ \t]*", " ", cleaned)
     cleaned = re.sub(r"\s*\(\s*\)", "", cleaned)
+    # "Free legal help: ." → "Free legal help." (the link's label keeps its sentence).
+    cleaned = re.sub(r"\s*[:：]\s*(?=[.。]|$)", "", cleaned)
     return cleaned.strip(), True
 
 
 def tells_to_send_a_word(sentence: str) -> bool:
-    """ "Reply MENU for topics.", "Escriba MENU…": a sentence naming a command word in capitals."""
+    """ "Reply MENU for topics.", "回复“菜单”…", "أرسل «قائمة»": a sentence naming a command word,
+    in capitals or (for Chinese and Arabic, which have none) in quotation marks."""
     words = [w for w in SHOUTED.findall(sentence) if w.isupper()]
     pairs = [f"{a} {b}" for a, b in zip(words, words[1:])]
-    return any(fold(word) in COMMANDS for word in (*words, *pairs))
+    quoted = QUOTED.findall(sentence)
+    return any(fold(word) in COMMANDS for word in (*words, *pairs, *quoted))
 
 
 def without_send_instructions(line: str) -> str:
